@@ -1,0 +1,161 @@
+package endpoints
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// DescriptorExt is the extension of endpoint descriptor files.
+const DescriptorExt = ".websocket"
+
+// HandlerExts are the extensions tried, in order, for a handler path written without one.
+var HandlerExts = []string{".js", ".mjs", ".ts"}
+
+// Project is one folder under the projects root and the endpoints it declares.
+type Project struct {
+	// Name is the folder name; handler paths start with it.
+	Name string
+	// Dir is the project folder on disk.
+	Dir string
+	// Descriptors are the valid descriptors, sorted by endpoint.
+	Descriptors []*Descriptor
+	// Warnings are problems that do not stop the project (unknown descriptor fields).
+	Warnings []string
+}
+
+// Skip reports whether a folder is never part of a project: dot-folders and node_modules.
+func Skip(name string) bool {
+	return strings.HasPrefix(name, ".") || name == "node_modules"
+}
+
+// ProjectNames lists the project folders under root, sorted.
+func ProjectNames(root string) ([]string, error) {
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return nil, fmt.Errorf("projects root: %w", err)
+	}
+	var names []string
+	for _, e := range entries {
+		if e.IsDir() && !Skip(e.Name()) {
+			names = append(names, e.Name())
+		}
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// ScanProject reads every descriptor of the project folder root/name and resolves
+// their handlers. It returns the project and all problems found, joined; a project
+// with problems must not be served.
+func ScanProject(root, name string) (*Project, error) {
+	dir := filepath.Join(root, name)
+	p := &Project{Name: name, Dir: dir}
+	var errs []error
+	seen := map[string]*Descriptor{}
+	walkErr := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			errs = append(errs, &Error{File: path, Err: err})
+			return nil
+		}
+		if d.IsDir() {
+			if path != dir && Skip(d.Name()) {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if filepath.Ext(path) != DescriptorExt {
+			return nil
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			errs = append(errs, &Error{File: path, Err: err})
+			return nil
+		}
+		desc, err := ParseDescriptor(path, data)
+		if err != nil {
+			errs = append(errs, err)
+			return nil
+		}
+		desc.Project = name
+		if err := resolveHandler(root, name, desc); err != nil {
+			errs = append(errs, err)
+			return nil
+		}
+		if other := seen[desc.Endpoint]; other != nil {
+			errs = append(errs, &Error{File: path, Err: fmt.Errorf("endpoint %q is already declared by %s", desc.Endpoint, other.File)})
+			return nil
+		}
+		seen[desc.Endpoint] = desc
+		for _, k := range desc.Unknown {
+			p.Warnings = append(p.Warnings, fmt.Sprintf("%s: unknown field %q is ignored", path, k))
+		}
+		p.Descriptors = append(p.Descriptors, desc)
+		return nil
+	})
+	if walkErr != nil {
+		errs = append(errs, &Error{File: dir, Err: walkErr})
+	}
+	sort.Slice(p.Descriptors, func(i, j int) bool { return p.Descriptors[i].Endpoint < p.Descriptors[j].Endpoint })
+	return p, errors.Join(errs...)
+}
+
+// resolveHandler finds the handler module of d on disk and checks it stays inside
+// project name, symlinks included.
+func resolveHandler(root, name string, d *Descriptor) error {
+	fail := func(format string, args ...any) error {
+		return &Error{File: d.File, Err: fmt.Errorf(format, args...)}
+	}
+	if first, _, _ := strings.Cut(d.Handler, "/"); first != name {
+		return fail("handler %q is outside project %q: handler paths start with the project folder, like \"%s/handler\"", d.Handler, name, name)
+	}
+	file, err := ResolveModule(filepath.Join(root, filepath.FromSlash(d.Handler)))
+	if err != nil {
+		return fail("handler %q: %v", d.Handler, err)
+	}
+	if err := Inside(filepath.Join(root, name), file); err != nil {
+		return fail("handler %q: %v", d.Handler, err)
+	}
+	d.HandlerFile = file
+	return nil
+}
+
+// ResolveModule finds the module file for path: the path itself if it names a file,
+// else the path with each of HandlerExts, else an index file inside it.
+func ResolveModule(path string) (string, error) {
+	candidates := []string{path}
+	for _, ext := range HandlerExts {
+		candidates = append(candidates, path+ext)
+	}
+	for _, ext := range HandlerExts {
+		candidates = append(candidates, filepath.Join(path, "index"+ext))
+	}
+	for _, c := range candidates {
+		if fi, err := os.Stat(c); err == nil && fi.Mode().IsRegular() {
+			return c, nil
+		}
+	}
+	return "", fmt.Errorf("no such module: tried %s with no extension, %s and %s/index.*",
+		filepath.Base(path), strings.Join(HandlerExts, ", "), filepath.Base(path))
+}
+
+// Inside reports, as an error, whether file (after resolving symlinks) lies outside dir.
+func Inside(dir, file string) error {
+	realDir, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return err
+	}
+	realFile, err := filepath.EvalSymlinks(file)
+	if err != nil {
+		return err
+	}
+	rel, err := filepath.Rel(realDir, realFile)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
+		return fmt.Errorf("%s is outside the project folder %s", file, dir)
+	}
+	return nil
+}

@@ -1,0 +1,14 @@
+// Package hub is blimp's connection layer: it owns every open WebSocket connection,
+// reads frames from each into a Handler, writes to each through a bounded queue, and
+// fans messages out through a Broker.
+//
+// Each Conn has one reader goroutine (Serve) and at most one writer goroutine, which
+// exists only while frames are queued: an idle connection parks no writer. The queue
+// is bounded in bytes; a client that does not keep up is closed with 1008 instead of
+// growing memory. Broadcasts encode their frame once (a Message) and hand the same
+// bytes to every receiver.
+//
+// Concurrency: Hub and Conn are safe for concurrent use. Handler methods for one Conn
+// are called from its reader goroutine, in order; a Handler must not block for long
+// (the runtime queues the event to a JavaScript worker and returns).
+package hub

@@ -1,0 +1,178 @@
+package hub
+
+import (
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// Options are the connection-layer limits, from the [server] section of the config.
+type Options struct {
+	// ReadLimit is the largest incoming message in bytes (close 1009 beyond).
+	ReadLimit int64
+	// QueueBytes bounds a connection's outgoing queue (close 1008 beyond).
+	QueueBytes int
+	// WriteTimeout bounds one batch of writes.
+	WriteTimeout time.Duration
+	// PingInterval is how often an idle connection is pinged.
+	PingInterval time.Duration
+	// PongTimeout is how long a connection may stay silent (no frame, no pong).
+	PongTimeout time.Duration
+	// InFlight is how many received messages of one connection may wait for the
+	// runtime before its reader stops reading (backpressure). Zero means 64.
+	InFlight int
+	// Log receives connection-layer events.
+	Log *slog.Logger
+}
+
+// Handler receives the events of connections. For one Conn the calls come from its
+// reader goroutine, in order: Open, any number of Message and Error, then Close once.
+type Handler interface {
+	Open(c *Conn)
+	// Message delivers a frame; the handler calls done once it has processed it.
+	Message(c *Conn, binary bool, data []byte, done func())
+	// Error reports a failure of the connection itself (oversize frame, protocol
+	// error, keepalive timeout); Close follows.
+	Error(c *Conn, err error)
+	Close(c *Conn, code int, reason string)
+}
+
+// Info describes a connection at handshake time.
+type Info struct {
+	Endpoint   string
+	Project    string
+	RemoteAddr string
+	Header     http.Header
+	Query      url.Values
+}
+
+// Hub owns the set of open connections, indexed by id and by endpoint.
+// It is safe for concurrent use.
+type Hub struct {
+	opts Options
+	log  *slog.Logger
+
+	mu         sync.RWMutex // guards conns and byEndpoint
+	conns      map[string]*Conn
+	byEndpoint map[string]map[string]*Conn
+
+	readers sync.WaitGroup
+}
+
+// New returns an empty Hub.
+func New(opts Options) *Hub {
+	if opts.InFlight <= 0 {
+		opts.InFlight = 64
+	}
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	return &Hub{
+		opts:       opts,
+		log:        opts.Log,
+		conns:      map[string]*Conn{},
+		byEndpoint: map[string]map[string]*Conn{},
+	}
+}
+
+// Add registers a freshly upgraded connection. Call Serve on the result to start
+// reading from it.
+func (h *Hub) Add(ws *websocket.Conn, info Info) *Conn {
+	slot := rand.Uint64()
+	c := &Conn{
+		ID:         fmt.Sprintf("%016x", slot),
+		Slot:       slot,
+		Endpoint:   info.Endpoint,
+		Project:    info.Project,
+		RemoteAddr: info.RemoteAddr,
+		Header:     info.Header,
+		Query:      info.Query,
+		OpenedAt:   time.Now(),
+		hub:        h,
+		ws:         ws,
+		inflight:   make(chan struct{}, h.opts.InFlight),
+	}
+	c.release = func() { <-c.inflight }
+	h.mu.Lock()
+	h.conns[c.ID] = c
+	set := h.byEndpoint[c.Endpoint]
+	if set == nil {
+		set = map[string]*Conn{}
+		h.byEndpoint[c.Endpoint] = set
+	}
+	set[c.ID] = c
+	h.mu.Unlock()
+	h.readers.Add(1)
+	return c
+}
+
+func (h *Hub) remove(c *Conn) {
+	h.mu.Lock()
+	delete(h.conns, c.ID)
+	if set := h.byEndpoint[c.Endpoint]; set != nil {
+		delete(set, c.ID)
+		if len(set) == 0 {
+			delete(h.byEndpoint, c.Endpoint)
+		}
+	}
+	h.mu.Unlock()
+}
+
+// Get returns the open connection with id, or nil.
+func (h *Hub) Get(id string) *Conn {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.conns[id]
+}
+
+// Connections returns a snapshot of the open connections of endpoint, or of all
+// endpoints when endpoint is empty.
+func (h *Hub) Connections(endpoint string) []*Conn {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	if endpoint == "" {
+		out := make([]*Conn, 0, len(h.conns))
+		for _, c := range h.conns {
+			out = append(out, c)
+		}
+		return out
+	}
+	set := h.byEndpoint[endpoint]
+	out := make([]*Conn, 0, len(set))
+	for _, c := range set {
+		out = append(out, c)
+	}
+	return out
+}
+
+// Count returns the number of open connections of endpoint, or of all endpoints
+// when endpoint is empty.
+func (h *Hub) Count(endpoint string) int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	if endpoint == "" {
+		return len(h.conns)
+	}
+	return len(h.byEndpoint[endpoint])
+}
+
+// CloseEndpoint closes every connection of endpoint with code and reason.
+func (h *Hub) CloseEndpoint(endpoint string, code int, reason string) {
+	for _, c := range h.Connections(endpoint) {
+		c.Close(code, reason)
+	}
+}
+
+// CloseAll closes every connection with code and reason.
+func (h *Hub) CloseAll(code int, reason string) {
+	h.CloseEndpoint("", code, reason)
+}
+
+// Wait blocks until every connection's reader has finished (its Close delivered).
+func (h *Hub) Wait() { h.readers.Wait() }

@@ -1,0 +1,118 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/dop251/goja"
+
+	"github.com/blimp/blimp/hub"
+)
+
+// connState is a worker's JavaScript side of one connection.
+type connState struct {
+	conn *hub.Conn
+	obj  *goja.Object
+}
+
+// newConnProto builds the prototype shared by every connection object of the worker:
+// its methods find the connection through the hub by the object's id.
+func (w *Worker) newConnProto() *goja.Object {
+	rt := w.rt
+	proto := rt.NewObject()
+	this := func(call goja.FunctionCall) *hub.Conn {
+		id := call.This.ToObject(rt).Get("id")
+		if id == nil {
+			w.Throw(errors.New("not a connection object"))
+		}
+		return w.opts.Hub.Get(id.String())
+	}
+	proto.Set("send", func(call goja.FunctionCall) goja.Value {
+		c := this(call)
+		m, err := w.Encode(call.Argument(0))
+		if err != nil {
+			w.Throw(fmt.Errorf("conn.send: %w", err))
+		}
+		return rt.ToValue(c != nil && c.Send(m) == nil)
+	})
+	proto.Set("close", func(call goja.FunctionCall) goja.Value {
+		c := this(call)
+		code, reason := CloseArgs(w, "conn.close", call.Argument(0), call.Argument(1))
+		if c != nil {
+			c.Close(code, reason)
+		}
+		return goja.Undefined()
+	})
+	proto.Set("toString", func(call goja.FunctionCall) goja.Value {
+		return call.This.ToObject(rt).Get("id")
+	})
+	return proto
+}
+
+// CloseArgs validates the optional code and reason of a close call: a code is 1000
+// or 3000-4999 (the ones applications may send), a reason at most 123 bytes.
+func CloseArgs(w *Worker, what string, codeV, reasonV goja.Value) (int, string) {
+	code, reason := 1000, ""
+	if !goja.IsUndefined(codeV) && !goja.IsNull(codeV) {
+		code = int(codeV.ToInteger())
+		if code != 1000 && (code < 3000 || code > 4999) {
+			w.Throw(fmt.Errorf("%s: code %s is not allowed: use 1000 (normal) or an application code 3000-4999", what, codeV))
+		}
+	}
+	if !goja.IsUndefined(reasonV) && !goja.IsNull(reasonV) {
+		reason = reasonV.String()
+		if len(reason) > 123 {
+			w.Throw(fmt.Errorf("%s: reason is %d bytes; a close reason may be at most 123 bytes", what, len(reason)))
+		}
+	}
+	return code, reason
+}
+
+// ConnObject returns the JavaScript object for c: the worker's own, with its data,
+// when c is pinned here, else a fresh object with the same metadata and methods.
+func (w *Worker) ConnObject(c *hub.Conn) *goja.Object {
+	if st, ok := w.conns[c.ID]; ok {
+		return st.obj
+	}
+	return w.newConnObject(c)
+}
+
+func (w *Worker) newConnObject(c *hub.Conn) *goja.Object {
+	rt := w.rt
+	o := rt.NewObject()
+	o.SetPrototype(w.connProto)
+	headers := rt.NewObject()
+	for k, v := range c.Header {
+		if len(v) > 0 {
+			headers.Set(strings.ToLower(k), v[0])
+		}
+	}
+	query := rt.NewObject()
+	for k, v := range c.Query {
+		if len(v) > 0 {
+			query.Set(k, v[0])
+		}
+	}
+	for _, p := range []struct {
+		name string
+		v    any
+	}{
+		{"id", c.ID}, {"endpoint", c.Endpoint}, {"remoteAddress", c.RemoteAddr},
+		{"openedAt", c.OpenedAt.UnixMilli()}, {"headers", headers}, {"query", query},
+	} {
+		o.DefineDataProperty(p.name, rt.ToValue(p.v), goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_TRUE)
+	}
+	o.Set("data", rt.NewObject())
+	return o
+}
+
+// state returns the worker's state for c, creating it on the connection's first event.
+func (w *Worker) state(c *hub.Conn) *connState {
+	st, ok := w.conns[c.ID]
+	if !ok {
+		st = &connState{conn: c, obj: w.newConnObject(c)}
+		w.conns[c.ID] = st
+	}
+	return st
+}

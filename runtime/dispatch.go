@@ -1,0 +1,176 @@
+package runtime
+
+import (
+	"fmt"
+
+	"github.com/dop251/goja"
+
+	"github.com/blimp/blimp/hub"
+)
+
+// Event method names, as getMethod() returns them.
+const (
+	OnOpen    = "onopen"
+	OnMessage = "onmessage"
+	OnError   = "onerror"
+	OnClose   = "onclose"
+)
+
+// Handler is one handler module as loaded in one worker. A module exporting none of
+// the four event functions is Script style: its body runs afresh for every event.
+type Handler struct {
+	File      string
+	Script    bool
+	onOpen    goja.Callable
+	onMessage goja.Callable
+	onError   goja.Callable
+	onClose   goja.Callable
+}
+
+// LoadHandler loads the module at file (cached like any require) and finds its event
+// functions. An export of one of their names that is not a function is an error.
+func (w *Worker) LoadHandler(file string) (*Handler, error) {
+	m, err := w.execModule(file, true)
+	if err != nil {
+		return nil, err
+	}
+	exports := m.Get("exports")
+	h := &Handler{File: file}
+	if obj, ok := exports.(*goja.Object); ok {
+		for _, f := range []struct {
+			name string
+			dst  *goja.Callable
+		}{{"onOpen", &h.onOpen}, {"onMessage", &h.onMessage}, {"onError", &h.onError}, {"onClose", &h.onClose}} {
+			v := obj.Get(f.name)
+			if v == nil || goja.IsUndefined(v) {
+				continue
+			}
+			fn, ok := goja.AssertFunction(v)
+			if !ok {
+				return nil, fmt.Errorf("%s: export %s must be a function, got %s", file, f.name, v.String())
+			}
+			*f.dst = fn
+		}
+	}
+	h.Script = h.onOpen == nil && h.onMessage == nil && h.onError == nil && h.onClose == nil
+	return h, nil
+}
+
+// Fire runs one event of h: the matching export, or the whole module in Script
+// style. For onmessage the result (awaited if a Promise) is passed to reply. A
+// failure is logged and, unless it is an onerror event already, reported to the
+// handler's onError with conn.
+func (w *Worker) Fire(h *Handler, ev *Event, conn goja.Value, reply func(goja.Value), args ...goja.Value) {
+	var fn goja.Callable
+	switch ev.Method {
+	case OnOpen:
+		fn = h.onOpen
+	case OnMessage:
+		fn = h.onMessage
+	case OnError:
+		fn = h.onError
+	case OnClose:
+		fn = h.onClose
+	}
+	if fn == nil && !h.Script {
+		return
+	}
+	w.event = ev
+	err := w.guard(func() error {
+		var res goja.Value
+		var err error
+		if h.Script {
+			_, err = w.execModule(h.File, false)
+		} else {
+			res, err = fn(goja.Undefined(), args...)
+		}
+		if err == nil && reply != nil && res != nil && !goja.IsUndefined(res) {
+			err = w.settle(res, reply, func(err error) { w.failed(h, ev, conn, err) })
+		}
+		return err
+	})
+	w.event = nil
+	if err != nil {
+		w.failed(h, ev, conn, err)
+	}
+}
+
+// settle passes res to reply, awaiting it first if it is a Promise; a rejection goes
+// to fail (or is returned at once if the promise has already settled).
+func (w *Worker) settle(res goja.Value, reply func(goja.Value), fail func(error)) error {
+	p, ok := res.Export().(*goja.Promise)
+	if !ok {
+		reply(res)
+		return nil
+	}
+	switch p.State() {
+	case goja.PromiseStateFulfilled:
+		delete(w.rejected, p)
+		if v := p.Result(); !goja.IsUndefined(v) {
+			reply(v)
+		}
+		return nil
+	case goja.PromiseStateRejected:
+		delete(w.rejected, p)
+		return valueError(p.Result())
+	}
+	then, _ := goja.AssertFunction(res.ToObject(w.rt).Get("then"))
+	_, err := then(res,
+		w.rt.ToValue(func(v goja.Value) {
+			if !goja.IsUndefined(v) {
+				reply(v)
+			}
+		}),
+		w.rt.ToValue(func(v goja.Value) { fail(valueError(v)) }))
+	return err
+}
+
+// failed logs an event's failure and reports it to the handler's onError.
+func (w *Worker) failed(h *Handler, ev *Event, conn goja.Value, err error) {
+	w.logError(ev.Method, ev, err)
+	if ev.Method == OnError {
+		return
+	}
+	msg := scriptError(ev.Method, err, w.opts.EventTimeout).Error()
+	w.Fire(h, &Event{Method: OnError, Endpoint: ev.Endpoint, Conn: ev.Conn, Error: msg}, conn, nil, w.rt.ToValue(msg), conn)
+}
+
+// Send encodes v and queues it on c, logging what cannot be sent.
+func (w *Worker) Send(c *hub.Conn, v goja.Value) {
+	m, err := w.Encode(v)
+	if err != nil {
+		w.log.Error("reply not sent", "endpoint", c.Endpoint, "conn", c.ID, "error", err)
+		return
+	}
+	c.Send(m)
+}
+
+// connection events, run on the loop of the worker c is pinned to.
+
+func (w *Worker) open(h *Handler, c *hub.Conn) {
+	st := w.state(c)
+	w.Fire(h, &Event{Method: OnOpen, Endpoint: c.Endpoint, Conn: c}, st.obj, nil, st.obj)
+}
+
+func (w *Worker) message(h *Handler, c *hub.Conn, binary bool, data []byte) {
+	st := w.state(c)
+	var msg goja.Value
+	if binary {
+		msg = w.rt.ToValue(w.rt.NewArrayBuffer(data))
+	} else {
+		msg = w.rt.ToValue(string(data))
+	}
+	reply := func(v goja.Value) { w.Send(c, v) }
+	w.Fire(h, &Event{Method: OnMessage, Endpoint: c.Endpoint, Conn: c, Message: msg}, st.obj, reply, msg, st.obj)
+}
+
+func (w *Worker) connError(h *Handler, c *hub.Conn, text string) {
+	st := w.state(c)
+	w.Fire(h, &Event{Method: OnError, Endpoint: c.Endpoint, Conn: c, Error: text}, st.obj, nil, w.rt.ToValue(text), st.obj)
+}
+
+func (w *Worker) close(h *Handler, c *hub.Conn, code int, reason string) {
+	st := w.state(c)
+	delete(w.conns, c.ID)
+	w.Fire(h, &Event{Method: OnClose, Endpoint: c.Endpoint, Conn: c}, st.obj, nil, st.obj, w.rt.ToValue(code), w.rt.ToValue(reason))
+}

@@ -1,0 +1,144 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/dop251/goja"
+
+	"github.com/blimp/blimp/endpoints"
+	"github.com/blimp/blimp/hub"
+)
+
+// Generation is one loaded version of a project: its workers, each with every
+// endpoint's handler loaded. A reload builds a new Generation beside the old one and
+// swaps it in; connections keep their worker slot, so their next events run the new
+// code. Generation implements hub.Handler and is safe for concurrent use.
+type Generation struct {
+	Project *endpoints.Project
+
+	workers  []*Worker
+	handlers []map[string]*Handler // per worker, by endpoint; read-only after Start
+
+	stopOnce sync.Once
+}
+
+// Start loads project p into opts.Workers fresh workers. If any handler fails to
+// load, every worker is stopped and the errors (naming file, line and column) are
+// returned.
+func Start(p *endpoints.Project, opts Options) (*Generation, error) {
+	if opts.Workers < 1 {
+		opts.Workers = 1
+	}
+	if opts.Loader == nil {
+		opts.Loader = &Loader{}
+	}
+	g := &Generation{Project: p}
+	for i := 0; i < opts.Workers; i++ {
+		w, err := newWorker(p, opts)
+		if err != nil {
+			g.Stop()
+			return nil, fmt.Errorf("project %q: %w", p.Name, err)
+		}
+		g.workers = append(g.workers, w)
+		handlers := map[string]*Handler{}
+		err = w.Sync(func(*goja.Runtime) error {
+			var errs []error
+			for _, d := range p.Descriptors {
+				h, err := w.LoadHandler(d.HandlerFile)
+				if err != nil {
+					errs = append(errs, loadError(d.HandlerFile, err, opts.EventTimeout))
+					continue
+				}
+				handlers[d.Endpoint] = h
+			}
+			return errors.Join(errs...)
+		})
+		if err != nil {
+			g.Stop()
+			return nil, err
+		}
+		g.handlers = append(g.handlers, handlers)
+	}
+	return g, nil
+}
+
+// loadError explains why the handler at file failed to load, with the position of
+// the failure when the error carries one.
+func loadError(file string, err error, timeout time.Duration) error {
+	var fe *endpoints.Error
+	if errors.As(err, &fe) {
+		return fe
+	}
+	se := scriptError("loading "+file, err, timeout)
+	loc := se.Location
+	if loc == "" {
+		loc = file
+	}
+	return fmt.Errorf("%s: %s", loc, se.Message)
+}
+
+// Stop retires the generation: its workers stop and their timers are cleared. Events
+// queued for it are dropped. Stop is idempotent.
+func (g *Generation) Stop() {
+	g.stopOnce.Do(func() {
+		for _, w := range g.workers {
+			w.stop()
+		}
+	})
+}
+
+// Serves reports whether the generation has a handler for endpoint.
+func (g *Generation) Serves(endpoint string) bool {
+	_, ok := g.handlers[0][endpoint]
+	return ok
+}
+
+// Workers returns the generation's workers.
+func (g *Generation) Workers() []*Worker { return g.workers }
+
+// pin runs fn on the worker c is pinned to, with the handler of c's endpoint. It
+// reports false when the generation does not serve the endpoint or has stopped.
+func (g *Generation) pin(c *hub.Conn, fn func(w *Worker, h *Handler)) bool {
+	i := int(c.Slot % uint64(len(g.workers)))
+	h := g.handlers[i][c.Endpoint]
+	if h == nil {
+		return false
+	}
+	w := g.workers[i]
+	return w.loop.RunOnLoop(func(*goja.Runtime) {
+		defer func() {
+			if r := recover(); r != nil {
+				w.log.Error("internal error in event", "endpoint", c.Endpoint, "panic", r)
+			}
+		}()
+		fn(w, h)
+	})
+}
+
+// Open implements hub.Handler.
+func (g *Generation) Open(c *hub.Conn) {
+	g.pin(c, func(w *Worker, h *Handler) { w.open(h, c) })
+}
+
+// Message implements hub.Handler.
+func (g *Generation) Message(c *hub.Conn, binary bool, data []byte, done func()) {
+	if !g.pin(c, func(w *Worker, h *Handler) {
+		defer done()
+		w.message(h, c, binary, data)
+	}) {
+		done()
+	}
+}
+
+// Error implements hub.Handler.
+func (g *Generation) Error(c *hub.Conn, err error) {
+	g.pin(c, func(w *Worker, h *Handler) { w.connError(h, c, err.Error()) })
+}
+
+// Close implements hub.Handler.
+func (g *Generation) Close(c *hub.Conn, code int, reason string) {
+	g.pin(c, func(w *Worker, h *Handler) { w.close(h, c, code, reason) })
+}

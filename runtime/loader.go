@@ -1,0 +1,137 @@
+package runtime
+
+import (
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/dop251/goja"
+	"github.com/dop251/goja/parser"
+	"github.com/evanw/esbuild/pkg/api"
+
+	"github.com/blimp/blimp/endpoints"
+)
+
+// Loader turns module files into compiled goja programs: each file is transformed on
+// its own by esbuild (ES modules and TypeScript to CommonJS, newer syntax lowered to
+// what goja runs, with an inline source map) and compiled once per content. A
+// program is immutable and shared by every worker and generation that loads the
+// same file content, so a reload only recompiles the files that changed.
+// The zero value is ready to use; a Loader is safe for concurrent use.
+type Loader struct {
+	mu    sync.Mutex // guards cache
+	cache map[string]compiled
+}
+
+type compiled struct {
+	sum  [sha256.Size]byte
+	prog *goja.Program
+}
+
+// moduleWrapperStart and moduleWrapperEnd turn a CommonJS body into a function.
+// The start stays on the first line so that line numbers are unchanged.
+const (
+	moduleWrapperStart = "(function(exports,require,module,__filename,__dirname){"
+	moduleWrapperEnd   = "\n})"
+)
+
+// Load reads and compiles the module at path. Problems are *endpoints.Error values
+// naming the file, line and column.
+func (l *Loader) Load(path string) (*goja.Program, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &endpoints.Error{File: path, Err: err}
+	}
+	sum := sha256.Sum256(src)
+	l.mu.Lock()
+	c, ok := l.cache[path]
+	l.mu.Unlock()
+	if ok && c.sum == sum {
+		return c.prog, nil
+	}
+	prog, err := compile(path, src)
+	if err != nil {
+		return nil, err
+	}
+	l.mu.Lock()
+	if l.cache == nil {
+		l.cache = map[string]compiled{}
+	}
+	l.cache[path] = compiled{sum: sum, prog: prog}
+	l.mu.Unlock()
+	return prog, nil
+}
+
+// esTarget is the newest syntax goja runs natively; esbuild lowers anything newer
+// (object spread, optional catch binding, class fields, `for await`, ...).
+var esTarget = api.ES2017
+
+func compile(path string, src []byte) (*goja.Program, error) {
+	code := string(src)
+	if filepath.Ext(path) != ".json" {
+		loader := api.LoaderJS
+		if filepath.Ext(path) == ".ts" {
+			loader = api.LoaderTS
+		}
+		res := api.Transform(code, api.TransformOptions{
+			Loader:     loader,
+			Format:     api.FormatCommonJS,
+			Target:     esTarget,
+			Platform:   api.PlatformNeutral,
+			Sourcemap:  api.SourceMapInline,
+			Sourcefile: path,
+			LogLevel:   api.LogLevelSilent,
+		})
+		if len(res.Errors) > 0 {
+			return nil, esbuildError(path, res.Errors)
+		}
+		code = string(res.Code)
+	} else {
+		code = "module.exports = " + code + ";"
+	}
+	ast, err := goja.Parse(path, moduleWrapperStart+code+moduleWrapperEnd, parser.WithSourceMapLoader(noExternalSourceMaps))
+	if err != nil {
+		return nil, parseError(path, err)
+	}
+	prog, err := goja.CompileAST(ast, false)
+	if err != nil {
+		return nil, parseError(path, err)
+	}
+	return prog, nil
+}
+
+func noExternalSourceMaps(path string) ([]byte, error) {
+	return nil, fmt.Errorf("external source maps are not loaded (%s)", path)
+}
+
+// esbuildError reports the first error of a transform, with its position, and counts
+// the rest.
+func esbuildError(path string, msgs []api.Message) error {
+	m := msgs[0]
+	text := m.Text
+	if len(msgs) > 1 {
+		text = fmt.Sprintf("%s (and %d more errors)", text, len(msgs)-1)
+	}
+	e := &endpoints.Error{File: path, Err: fmt.Errorf("syntax error: %s", text)}
+	if m.Location != nil {
+		e.Line, e.Col = m.Location.Line, m.Location.Column+1
+	}
+	return e
+}
+
+// parseError converts a goja parse or compile error into an *endpoints.Error.
+func parseError(path string, err error) error {
+	var list parser.ErrorList
+	if errors.As(err, &list) && len(list) > 0 {
+		p := list[0].Position
+		return &endpoints.Error{File: path, Line: p.Line, Col: p.Column, Err: fmt.Errorf("syntax error: %s", list[0].Message)}
+	}
+	var cse *goja.CompilerSyntaxError
+	if errors.As(err, &cse) {
+		return &endpoints.Error{File: path, Err: fmt.Errorf("syntax error: %s", cse.Error())}
+	}
+	return &endpoints.Error{File: path, Err: err}
+}

@@ -1,0 +1,370 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/dop251/goja"
+	"github.com/gorilla/websocket"
+
+	"github.com/blimp/blimp/config"
+	"github.com/blimp/blimp/endpoints"
+	"github.com/blimp/blimp/hub"
+	"github.com/blimp/blimp/runtime"
+	sdknet "github.com/blimp/blimp/sdk/net"
+)
+
+// Path prefixes endpoints are served at: Dirigible's, and its shorter alias.
+const (
+	ServicePath      = "/websockets/v4/service/"
+	ServicePathAlias = "/websockets/service/"
+)
+
+// shutdownGrace is how long Shutdown waits for onClose handlers.
+const shutdownGrace = 5 * time.Second
+
+// Server serves every project under one projects root. Create it with New.
+type Server struct {
+	cfg      config.Config
+	log      *slog.Logger
+	hub      *hub.Hub
+	opts     runtime.Options
+	upgrader websocket.Upgrader
+
+	routes atomic.Pointer[routing]
+
+	mu     sync.Mutex // guards status and serializes loads
+	status map[string]*Status
+}
+
+// routing is an immutable snapshot of what is served: swapped whole on every load.
+type routing struct {
+	table *endpoints.Table
+	gens  map[string]*runtime.Generation
+}
+
+// Status is the result of the last load of one project.
+type Status struct {
+	Project    string    `json:"project"`
+	Generation int       `json:"generation"`
+	LoadedAt   time.Time `json:"loadedAt"`
+	Endpoints  []string  `json:"endpoints"`
+	Error      string    `json:"error,omitempty"`
+	Warnings   []string  `json:"warnings,omitempty"`
+}
+
+// New returns a server for cfg that serves nothing until Load.
+func New(cfg config.Config, log *slog.Logger) *Server {
+	h := hub.New(hub.Options{
+		ReadLimit:    cfg.Server.ReadLimit,
+		QueueBytes:   cfg.Server.QueueBytes,
+		WriteTimeout: cfg.Server.WriteTimeout.Duration,
+		PingInterval: cfg.Server.PingInterval.Duration,
+		PongTimeout:  cfg.Server.PongTimeout.Duration,
+		Log:          log,
+	})
+	s := &Server{
+		cfg:    cfg,
+		log:    log,
+		hub:    h,
+		status: map[string]*Status{},
+		opts: runtime.Options{
+			Workers:      cfg.Runtime.Workers,
+			EventTimeout: cfg.Runtime.EventTimeout.Duration,
+			MaxCallStack: cfg.Runtime.MaxCallStack,
+			Modules:      map[string]runtime.Module{sdknet.Name: sdknet.Module},
+			Loader:       &runtime.Loader{},
+			Hub:          h,
+			Broker:       hub.NewLocal(h),
+			Log:          log,
+		},
+	}
+	s.upgrader = websocket.Upgrader{
+		ReadBufferSize:  1024,
+		WriteBufferPool: &sync.Pool{},
+		CheckOrigin:     originChecker(cfg.Server.AllowedOrigins),
+	}
+	s.routes.Store(&routing{table: &endpoints.Table{}, gens: map[string]*runtime.Generation{}})
+	return s
+}
+
+// Hub returns the server's connection hub.
+func (s *Server) Hub() *hub.Hub { return s.hub }
+
+// Load scans the projects root and loads every project in it. A project that fails
+// is reported (in the log and in the returned error) and not served; the others are.
+func (s *Server) Load() error {
+	names, err := endpoints.ProjectNames(s.cfg.Projects.Root)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, name := range names {
+		if err := s.LoadProject(name); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// LoadProject (re)loads one project as a new generation and swaps it in. If the
+// project folder is gone, the project is retired. If loading fails, the previous
+// generation (if any) keeps serving and the error is returned and logged.
+func (s *Server) LoadProject(name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.status[name]
+	if st == nil {
+		st = &Status{Project: name}
+	}
+	if fi, err := os.Stat(filepath.Join(s.cfg.Projects.Root, name)); err != nil || !fi.IsDir() {
+		s.retireLocked(name)
+		return nil
+	}
+	gen, table, err := s.build(name)
+	st.LoadedAt = time.Now()
+	if err != nil {
+		st.Error = err.Error()
+		s.status[name] = st
+		s.log.Error("project not loaded", "project", name, "error", err)
+		return fmt.Errorf("project %q: %w", name, err)
+	}
+	cur := s.routes.Load()
+	next := &routing{table: table, gens: copyGens(cur.gens)}
+	next.gens[name] = gen
+	s.routes.Store(next)
+
+	st.Generation++
+	st.Error = ""
+	st.Warnings = gen.Project.Warnings
+	st.Endpoints = endpointNames(gen.Project)
+	s.status[name] = st
+	for _, w := range st.Warnings {
+		s.log.Warn(w, "project", name)
+	}
+	if old := cur.gens[name]; old != nil {
+		s.closeRemoved(old.Project, gen.Project)
+		old.Stop()
+	}
+	s.log.Info("project loaded", "project", name, "generation", st.Generation, "endpoints", strings.Join(st.Endpoints, ","))
+	return nil
+}
+
+// build scans and starts a new generation of project name, with the routing table it
+// would be served under.
+func (s *Server) build(name string) (*runtime.Generation, *endpoints.Table, error) {
+	p, err := endpoints.ScanProject(s.cfg.Projects.Root, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	table, err := s.routes.Load().table.With(p)
+	if err != nil {
+		return nil, nil, err
+	}
+	gen, err := runtime.Start(p, s.opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	return gen, table, nil
+}
+
+// retireLocked stops serving project name and closes its connections with 1001.
+func (s *Server) retireLocked(name string) {
+	cur := s.routes.Load()
+	old := cur.gens[name]
+	if old == nil {
+		delete(s.status, name)
+		return
+	}
+	next := &routing{table: cur.table.Without(name), gens: copyGens(cur.gens)}
+	delete(next.gens, name)
+	s.routes.Store(next)
+	delete(s.status, name)
+	s.closeRemoved(old.Project, &endpoints.Project{})
+	old.Stop()
+	s.log.Info("project removed", "project", name)
+}
+
+// closeRemoved closes, with 1001, the connections of endpoints in old but not in next.
+func (s *Server) closeRemoved(old, next *endpoints.Project) {
+	kept := map[string]bool{}
+	for _, d := range next.Descriptors {
+		kept[d.Endpoint] = true
+	}
+	for _, d := range old.Descriptors {
+		if !kept[d.Endpoint] {
+			s.hub.CloseEndpoint(d.Endpoint, websocket.CloseGoingAway, "endpoint removed")
+		}
+	}
+}
+
+// Statuses returns the last load result of every project, sorted by name.
+func (s *Server) Statuses() []Status {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	names := make([]string, 0, len(s.status))
+	for n := range s.status {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	out := make([]Status, len(names))
+	for i, n := range names {
+		out[i] = *s.status[n]
+	}
+	return out
+}
+
+// ServeHTTP serves endpoint URLs.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var endpoint string
+	switch {
+	case strings.HasPrefix(r.URL.Path, ServicePath):
+		endpoint = strings.TrimPrefix(r.URL.Path, ServicePath)
+	case strings.HasPrefix(r.URL.Path, ServicePathAlias):
+		endpoint = strings.TrimPrefix(r.URL.Path, ServicePathAlias)
+	default:
+		http.NotFound(w, r)
+		return
+	}
+	d := s.routes.Load().table.Lookup(endpoint)
+	if d == nil {
+		http.Error(w, fmt.Sprintf("no WebSocket endpoint %q is served here", endpoint), http.StatusNotFound)
+		return
+	}
+	if !websocket.IsWebSocketUpgrade(r) {
+		http.Error(w, fmt.Sprintf("endpoint %q is a WebSocket endpoint: connect with a WebSocket client (Upgrade: websocket)", endpoint), http.StatusBadRequest)
+		return
+	}
+	ws, err := s.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		s.log.Debug("upgrade failed", "endpoint", endpoint, "remote", r.RemoteAddr, "error", err)
+		return // the upgrader has answered with the HTTP error
+	}
+	c := s.hub.Add(ws, hub.Info{
+		Endpoint:   endpoint,
+		Project:    d.Project,
+		RemoteAddr: r.RemoteAddr,
+		Header:     r.Header.Clone(),
+		Query:      r.URL.Query(),
+	})
+	go c.Serve(router{s})
+}
+
+// generation returns the generation currently serving project, or nil.
+func (s *Server) generation(project string) *runtime.Generation {
+	return s.routes.Load().gens[project]
+}
+
+// router routes each connection event to the current generation of its project.
+type router struct{ s *Server }
+
+func (r router) Open(c *hub.Conn) {
+	if g := r.s.generation(c.Project); g != nil {
+		g.Open(c)
+	}
+}
+
+func (r router) Message(c *hub.Conn, binary bool, data []byte, done func()) {
+	if g := r.s.generation(c.Project); g != nil {
+		g.Message(c, binary, data, done)
+		return
+	}
+	done()
+}
+
+func (r router) Error(c *hub.Conn, err error) {
+	if g := r.s.generation(c.Project); g != nil {
+		g.Error(c, err)
+	}
+}
+
+func (r router) Close(c *hub.Conn, code int, reason string) {
+	if g := r.s.generation(c.Project); g != nil {
+		g.Close(c, code, reason)
+	}
+}
+
+// Serve accepts connections on l until ctx is done, then shuts down gracefully:
+// it stops accepting, closes every WebSocket with 1001, waits (bounded) for their
+// onClose handlers and stops every generation.
+func (s *Server) Serve(ctx context.Context, l net.Listener) error {
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(l) }()
+	select {
+	case err := <-errc:
+		s.stopAll()
+		return err
+	case <-ctx.Done():
+	}
+	s.Shutdown(srv)
+	return nil
+}
+
+// Shutdown stops srv from accepting, closes every connection with 1001 and waits up
+// to shutdownGrace for their onClose handlers before stopping the generations.
+func (s *Server) Shutdown(srv *http.Server) {
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	srv.Shutdown(sctx)
+	s.hub.CloseAll(websocket.CloseGoingAway, "server shutting down")
+	done := make(chan struct{})
+	go func() { s.hub.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-sctx.Done():
+		s.log.Warn("shutdown: connections still open after the grace period")
+	}
+	s.drain(sctx)
+	s.stopAll()
+}
+
+// drain waits until every worker has run the events queued before this call.
+func (s *Server) drain(ctx context.Context) {
+	for _, g := range s.routes.Load().gens {
+		for _, w := range g.Workers() {
+			done := make(chan struct{})
+			if !w.Do(func(*goja.Runtime) error { close(done); return nil }) {
+				continue
+			}
+			select {
+			case <-done:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}
+}
+
+func (s *Server) stopAll() {
+	for _, g := range s.routes.Load().gens {
+		g.Stop()
+	}
+}
+
+func copyGens(gens map[string]*runtime.Generation) map[string]*runtime.Generation {
+	out := make(map[string]*runtime.Generation, len(gens)+1)
+	for k, v := range gens {
+		out[k] = v
+	}
+	return out
+}
+
+func endpointNames(p *endpoints.Project) []string {
+	names := make([]string, len(p.Descriptors))
+	for i, d := range p.Descriptors {
+		names[i] = d.Endpoint
+	}
+	return names
+}
