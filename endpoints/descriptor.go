@@ -71,7 +71,7 @@ func ParseDescriptor(file string, data []byte) (*Descriptor, error) {
 		var typ *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &syn):
-			return fail(syn.Offset, "invalid JSON: %v", syn)
+			return fail(syn.Offset-1, "invalid JSON: %v", syn) // Offset is just past the bad byte
 		case errors.As(err, &typ):
 			return fail(typ.Offset, "a descriptor is a JSON object like {\"endpoint\": \"chat\", \"handler\": \"my-project/chat\"}, got %s", typ.Value)
 		default:

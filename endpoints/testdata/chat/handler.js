@@ -1,0 +1,1 @@
+export function onMessage(m) { return m; }

@@ -1,0 +1,60 @@
+// TypeScript declarations for blimp's "sdk/net" module. To use them in an editor,
+// point your tsconfig.json at this file, e.g.
+//   { "compilerOptions": { "paths": { "sdk/net": ["<blimp>/sdk/net/net.d.ts"] } } }
+// blimp itself ignores types: esbuild strips them when it loads a .ts handler.
+
+declare module "sdk/net" {
+  /** What blimp can send: a string goes as a text frame, an ArrayBuffer or typed
+   * array as a binary frame, anything else as JSON in a text frame. */
+  export type Message = string | ArrayBuffer | ArrayBufferView | object | number | boolean | null;
+
+  /** One open WebSocket connection of the handler's project. */
+  export interface Connection {
+    readonly id: string;
+    readonly endpoint: string;
+    readonly remoteAddress: string;
+    /** Handshake request headers, names in lower case, first value only. */
+    readonly headers: Record<string, string>;
+    /** Query parameters of the connection URL, first value only. */
+    readonly query: Record<string, string>;
+    /** When the connection opened, in milliseconds since the epoch. */
+    readonly openedAt: number;
+    /** Per-connection state, kept for the life of the connection. */
+    data: Record<string, any>;
+    /** Queues a message; false if the connection is already closed. */
+    send(message: Message): boolean;
+    /** Closes with code 1000 (default) or 3000-4999 and an optional reason (max 123 bytes). */
+    close(code?: number, reason?: string): void;
+    /** The id, so Dirigible handlers that treat the connection as a string work. */
+    toString(): string;
+  }
+
+  export interface FanOutOptions {
+    /** Connections (or their ids) that must not receive the message. */
+    except?: Connection | string | Array<Connection | string>;
+  }
+
+  export const websockets: {
+    /** "onopen" | "onmessage" | "onerror" | "onclose" during an event, else undefined. */
+    getMethod(): "onopen" | "onmessage" | "onerror" | "onclose" | undefined;
+    /** The message of the current onmessage event. */
+    getMessage(): string | ArrayBuffer | undefined;
+    /** The error text of the current onerror event. */
+    getError(): string | undefined;
+    isOnOpen(): boolean;
+    isOnMessage(): boolean;
+    isOnError(): boolean;
+    isOnClose(): boolean;
+
+    /** The project's open connection with id, or null. */
+    getConnection(id: string): Connection | null;
+    /** The project's open connections, of one of its endpoints if given. */
+    getConnections(endpoint?: string): Connection[];
+    /** How many connections getConnections would return. */
+    count(endpoint?: string): number;
+    /** Sends to one connection of the project; false if it is not open. */
+    send(id: string | Connection, message: Message): boolean;
+    /** Sends to every connection of one of the project's endpoints; returns how many. */
+    broadcast(endpoint: string, message: Message, options?: FanOutOptions): number;
+  };
+}
