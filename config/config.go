@@ -21,8 +21,23 @@ type Config struct {
 	Server   Server   `toml:"server"`
 	Projects Projects `toml:"projects"`
 	Data     Data     `toml:"data"`
+	TLS      TLS      `toml:"tls"`
+	Admin    Admin    `toml:"admin"`
 	Runtime  Runtime  `toml:"runtime"`
 	Log      Log      `toml:"log"`
+}
+
+// TLS configures HTTPS.
+type TLS struct {
+	Enabled bool   `toml:"enabled"`
+	Cert    string `toml:"cert"`
+	Key     string `toml:"key"`
+}
+
+// Admin configures the HTTP admin API.
+type Admin struct {
+	// Token is the bearer token; empty turns the API off.
+	Token string `toml:"token"`
 }
 
 // Server configures the listener and the connection layer.
@@ -38,7 +53,8 @@ type Server struct {
 
 // Projects configures where projects are found.
 type Projects struct {
-	Root string `toml:"root"`
+	Root  string `toml:"root"`
+	Watch bool   `toml:"watch"`
 }
 
 // Data configures the embedded store.
@@ -156,6 +172,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Projects.Root == "" {
 		bad("projects.root", "must not be empty")
+	}
+	if (c.TLS.Cert == "") != (c.TLS.Key == "") {
+		bad("tls.cert", "tls.cert and tls.key go together: set both, or neither to generate a self-signed certificate")
+	}
+	if c.Admin.Token != "" && len(c.Admin.Token) < 16 {
+		bad("admin.token", "must be at least 16 characters (or empty to turn the admin API off)")
 	}
 	if c.Data.Path == "" {
 		bad("data.path", "must not be empty")

@@ -198,18 +198,18 @@ func (c *Conn) Serve(h Handler) {
 // ending turns the reader's final error into the close code and reason reported to
 // the handler, and the failure worth an onError, if any.
 func (c *Conn) ending(err error) (code int, reason string, failure error) {
-	var ce *websocket.CloseError
-	switch {
-	case errors.As(err, &ce):
-		return ce.Code, ce.Text, nil
-	case errors.Is(err, websocket.ErrReadLimit):
+	if errors.Is(err, websocket.ErrReadLimit) {
 		return websocket.CloseMessageTooBig, "message too big", fmt.Errorf("message larger than the limit of %d bytes", c.hub.opts.ReadLimit)
 	}
 	c.mu.Lock()
 	code, reason = c.closeCode, c.closeReason
 	c.mu.Unlock()
 	if code != 0 {
-		return code, reason, nil
+		return code, reason, nil // the server closed: report what it sent, not the echo
+	}
+	var ce *websocket.CloseError
+	if errors.As(err, &ce) {
+		return ce.Code, ce.Text, nil
 	}
 	var ne interface{ Timeout() bool }
 	if errors.As(err, &ne) && ne.Timeout() {

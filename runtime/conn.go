@@ -107,12 +107,20 @@ func (w *Worker) newConnObject(c *hub.Conn) *goja.Object {
 	return o
 }
 
-// state returns the worker's state for c, creating it on the connection's first event.
+// state returns the worker's state for c. On the connection's first event in this
+// worker it is created, with the data the previous generation's worker held.
 func (w *Worker) state(c *hub.Conn) *connState {
 	st, ok := w.conns[c.ID]
-	if !ok {
-		st = &connState{conn: c, obj: w.newConnObject(c)}
-		w.conns[c.ID] = st
+	if ok {
+		return st
 	}
+	st = &connState{conn: c, obj: w.newConnObject(c)}
+	if data := w.opts.Sessions.take(c.ID, w); data != "" {
+		parsed, err := w.parseJSON(goja.Undefined(), w.rt.ToValue(data))
+		if err == nil {
+			st.obj.Set("data", parsed)
+		}
+	}
+	w.conns[c.ID] = st
 	return st
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/dop251/goja"
 
+	"github.com/blimp/blimp/endpoints"
 	"github.com/blimp/blimp/hub"
 )
 
@@ -47,7 +48,7 @@ func (w *Worker) LoadHandler(file string) (*Handler, error) {
 			}
 			fn, ok := goja.AssertFunction(v)
 			if !ok {
-				return nil, fmt.Errorf("%s: export %s must be a function, got %s", file, f.name, v.String())
+				return nil, &endpoints.Error{File: file, Err: fmt.Errorf("export %s must be a function, got %s", f.name, v.String())}
 			}
 			*f.dst = fn
 		}
@@ -75,6 +76,7 @@ func (w *Worker) Fire(h *Handler, ev *Event, conn goja.Value, reply func(goja.Va
 	if fn == nil && !h.Script {
 		return
 	}
+	prev := w.event // set when an event fails in a timer or promise job of another
 	w.event = ev
 	err := w.guard(func() error {
 		var res goja.Value
@@ -89,7 +91,7 @@ func (w *Worker) Fire(h *Handler, ev *Event, conn goja.Value, reply func(goja.Va
 		}
 		return err
 	})
-	w.event = nil
+	w.event = prev
 	if err != nil {
 		w.failed(h, ev, conn, err)
 	}
@@ -172,5 +174,6 @@ func (w *Worker) connError(h *Handler, c *hub.Conn, text string) {
 func (w *Worker) close(h *Handler, c *hub.Conn, code int, reason string) {
 	st := w.state(c)
 	delete(w.conns, c.ID)
+	w.opts.Sessions.drop(c.ID)
 	w.Fire(h, &Event{Method: OnClose, Endpoint: c.Endpoint, Conn: c}, st.obj, nil, st.obj, w.rt.ToValue(code), w.rt.ToValue(reason))
 }

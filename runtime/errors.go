@@ -73,10 +73,14 @@ func valueError(v goja.Value) *ScriptError {
 		if st := obj.Get("stack"); st != nil && !goja.IsUndefined(st) {
 			stack := pcSuffix.ReplaceAllString(st.String(), "$1")
 			if m := stackLocation.FindStringSubmatch(stack); m != nil {
-				e.Location = m[1]
+				e.Location = fileName(m[1])
 			}
 			if i := strings.Index(stack, "\n"); i >= 0 {
-				e.Stack = strings.TrimSpace(stack[i+1:])
+				frames := strings.Split(strings.TrimSpace(stack[i+1:]), "\n")
+				for j, f := range frames {
+					frames[j] = fileName(f)
+				}
+				e.Stack = strings.Join(capFrames(frames), "\n")
 			}
 		}
 	}
@@ -86,25 +90,35 @@ func valueError(v goja.Value) *ScriptError {
 func firstLocation(frames []goja.StackFrame) string {
 	for _, f := range frames {
 		if p := f.Position(); p.Filename != "" {
-			return fmt.Sprintf("%s:%d:%d", p.Filename, p.Line, p.Column)
+			return fmt.Sprintf("%s:%d:%d", fileName(p.Filename), p.Line, p.Column)
 		}
 	}
 	return ""
 }
 
+// maxStackFrames bounds the frames a logged stack shows: a stack overflow has as
+// many frames as the call stack limit allows, most of them the same.
+const maxStackFrames = 20
+
 func framesText(frames []goja.StackFrame) string {
-	var b strings.Builder
+	var lines []string
 	for _, f := range frames {
 		p := f.Position()
 		if p.Filename == "" {
 			continue
 		}
-		if b.Len() > 0 {
-			b.WriteByte('\n')
-		}
-		fmt.Fprintf(&b, "at %s (%s:%d:%d)", f.FuncName(), p.Filename, p.Line, p.Column)
+		lines = append(lines, fmt.Sprintf("at %s (%s:%d:%d)", f.FuncName(), fileName(p.Filename), p.Line, p.Column))
 	}
-	return b.String()
+	return strings.Join(capFrames(lines), "\n")
+}
+
+// capFrames keeps the first maxStackFrames lines of a stack and says how many
+// were left out.
+func capFrames(lines []string) []string {
+	if len(lines) <= maxStackFrames {
+		return lines
+	}
+	return append(lines[:maxStackFrames:maxStackFrames], fmt.Sprintf("... %d more frames", len(lines)-maxStackFrames))
 }
 
 // logError logs a script failure with its stack; context says what was running

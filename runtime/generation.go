@@ -35,6 +35,9 @@ func Start(p *endpoints.Project, opts Options) (*Generation, error) {
 	if opts.Loader == nil {
 		opts.Loader = &Loader{}
 	}
+	if opts.Sessions == nil {
+		opts.Sessions = &Sessions{}
+	}
 	g := &Generation{Project: p}
 	for i := 0; i < opts.Workers; i++ {
 		w, err := newWorker(p, opts)
@@ -80,12 +83,13 @@ func loadError(file string, err error, timeout time.Duration) error {
 	return fmt.Errorf("%s: %s", loc, se.Message)
 }
 
-// Stop retires the generation: its workers stop and their timers are cleared. Events
-// queued for it are dropped. Stop is idempotent.
+// Stop retires the generation: each worker runs the events already queued to it,
+// stops (its timers cleared, its goroutine gone) and parks its connections' state
+// for the generation that replaces it. Stop is idempotent.
 func (g *Generation) Stop() {
 	g.stopOnce.Do(func() {
 		for _, w := range g.workers {
-			w.stop()
+			w.retire()
 		}
 	})
 }

@@ -13,7 +13,8 @@ import (
 )
 
 // installTimers replaces the event loop's timer globals with ones whose callbacks run
-// under the event time limit and whose errors are logged with their stack.
+// under the event time limit, in the context of the event that set them (for the
+// context functions and console tags), and whose errors are logged with their stack.
 func (w *Worker) installTimers(rt *goja.Runtime) {
 	schedule := func(call goja.FunctionCall, repeat bool) goja.Value {
 		fn, ok := goja.AssertFunction(call.Argument(0))
@@ -28,13 +29,17 @@ func (w *Worker) installTimers(rt *goja.Runtime) {
 		if len(call.Arguments) > 2 {
 			args = append(args, call.Arguments[2:]...)
 		}
+		ev := w.event // the callback runs in the context of the event that set it
 		run := func(*goja.Runtime) {
+			prev := w.event
+			w.event = ev
+			defer func() { w.event = prev }()
 			err := w.guard(func() error {
 				_, err := fn(goja.Undefined(), args...)
 				return err
 			})
 			if err != nil {
-				w.logError("timer", nil, err)
+				w.logError("timer", ev, err)
 			}
 		}
 		if repeat {
@@ -59,6 +64,23 @@ func (w *Worker) installTimers(rt *goja.Runtime) {
 	rt.Set("clearTimeout", clear)
 	rt.Set("clearInterval", clear)
 }
+
+// eventTracker carries the running event into the promise jobs it schedules, so
+// that an async handler's code after an await still runs in its event: the context
+// functions answer for it and console output is tagged with its endpoint.
+type eventTracker struct {
+	w    *Worker
+	prev *Event
+}
+
+func (t *eventTracker) Grab() any { return t.w.event }
+
+func (t *eventTracker) Resumed(ev any) {
+	t.prev = t.w.event
+	t.w.event, _ = ev.(*Event)
+}
+
+func (t *eventTracker) Exited() { t.w.event, t.prev = t.prev, nil }
 
 // installText adds TextEncoder and TextDecoder (UTF-8 only), which goja lacks.
 func (w *Worker) installText(rt *goja.Runtime) {

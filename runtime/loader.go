@@ -2,10 +2,13 @@ package runtime
 
 import (
 	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/dop251/goja"
@@ -76,23 +79,34 @@ func compile(path string, src []byte) (*goja.Program, error) {
 		if filepath.Ext(path) == ".ts" {
 			loader = api.LoaderTS
 		}
+		// esbuild treats a file named *.mjs as Node's ESM: a default import would then
+		// be the importee's whole module.exports. Every module here is compiled on its
+		// own to CommonJS with __esModule set, so .mjs gets the same interop as .js.
+		sourcefile := filepath.Base(path)
+		if filepath.Ext(sourcefile) == ".mjs" {
+			sourcefile = strings.TrimSuffix(sourcefile, ".mjs") + ".js"
+		}
 		res := api.Transform(code, api.TransformOptions{
 			Loader:     loader,
 			Format:     api.FormatCommonJS,
 			Target:     esTarget,
 			Platform:   api.PlatformNeutral,
-			Sourcemap:  api.SourceMapInline,
-			Sourcefile: path,
+			Sourcemap:  api.SourceMapExternal,
+			Sourcefile: sourcefile,
 			LogLevel:   api.LogLevelSilent,
 		})
 		if len(res.Errors) > 0 {
 			return nil, esbuildError(path, res.Errors)
 		}
-		code = string(res.Code)
+		sm, err := adjustSourceMap(res.Map, filepath.Base(path), len(moduleWrapperStart))
+		if err != nil {
+			return nil, &endpoints.Error{File: path, Err: err}
+		}
+		code = string(res.Code) + "\n//# sourceMappingURL=data:application/json;base64," + base64.StdEncoding.EncodeToString(sm)
 	} else {
 		code = "module.exports = " + code + ";"
 	}
-	ast, err := goja.Parse(path, moduleWrapperStart+code+moduleWrapperEnd, parser.WithSourceMapLoader(noExternalSourceMaps))
+	ast, err := goja.Parse(programName(path), moduleWrapperStart+code+moduleWrapperEnd, parser.WithSourceMapLoader(noExternalSourceMaps))
 	if err != nil {
 		return nil, parseError(path, err)
 	}
@@ -101,6 +115,22 @@ func compile(path string, src []byte) (*goja.Program, error) {
 		return nil, parseError(path, err)
 	}
 	return prog, nil
+}
+
+// programName is the name goja compiles the module at path under. goja resolves
+// source-map sources against it as a URL, so it is one: a space, '#', '?' or '%' in
+// the path is escaped (else "my projects" would read "my%20projects" and a '#'
+// would cut the path short). fileName turns it back into the path.
+func programName(path string) string {
+	return (&url.URL{Path: filepath.ToSlash(path)}).EscapedPath()
+}
+
+// fileName is the path of a program name, as goja reports it in positions.
+func fileName(name string) string {
+	if p, err := url.PathUnescape(name); err == nil {
+		return filepath.FromSlash(p)
+	}
+	return name
 }
 
 func noExternalSourceMaps(path string) ([]byte, error) {

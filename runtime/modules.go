@@ -94,7 +94,9 @@ func (w *Worker) execModule(file string, cache bool) (*goja.Object, error) {
 	if m, ok := w.modules[file]; ok && cache {
 		return m, nil
 	}
-	prog, err := w.opts.Loader.Load(file)
+	var prog *goja.Program
+	var err error
+	w.unmetered(func() { prog, err = w.opts.Loader.Load(file) })
 	if err != nil {
 		return nil, err
 	}

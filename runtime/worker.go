@@ -41,6 +41,8 @@ type Options struct {
 	Broker hub.Broker
 	// Log receives handler errors and console output.
 	Log *slog.Logger
+	// Sessions hands connection state from generation to generation; shared by all.
+	Sessions *Sessions
 }
 
 // errTimeLimit is the value a worker interrupts its runtime with.
@@ -79,16 +81,19 @@ type Worker struct {
 	event     *Event                  // the event being run, or nil
 	nodeReq   goja.Callable           // goja_nodejs require, for Node core modules only
 	stringify goja.Callable
+	parseJSON goja.Callable
 	isView    goja.Callable
 	uint8     goja.Value
 	connProto *goja.Object
 	rejected  map[*goja.Promise]struct{} // rejections no handler has caught yet
+	retired   chan struct{}              // closed once the worker has stopped and parked its connections
 
-	mu      sync.Mutex // guards running, seq, armed
-	running bool
-	seq     uint64
-	armed   uint64
-	limit   *time.Timer
+	mu       sync.Mutex // guards running, seq, armed
+	running  bool
+	seq      uint64
+	armed    uint64
+	limit    *time.Timer
+	deadline time.Time // when the running event's limit fires; loop goroutine only
 }
 
 // newWorker starts a worker for the project in dir and sets up its globals.
@@ -103,6 +108,7 @@ func newWorker(p *endpoints.Project, opts Options) (*Worker, error) {
 		natives:   map[string]*goja.Object{},
 		conns:     map[string]*connState{},
 		rejected:  map[*goja.Promise]struct{}{},
+		retired:   make(chan struct{}),
 	}
 	for _, d := range p.Descriptors {
 		w.endpoints[d.Endpoint] = true
@@ -117,7 +123,7 @@ func newWorker(p *endpoints.Project, opts Options) (*Worker, error) {
 	w.loop.Start()
 	err := w.Sync(func(rt *goja.Runtime) error { return w.setup(rt) })
 	if err != nil {
-		w.stop()
+		w.retire()
 		return nil, err
 	}
 	return w, nil
@@ -133,10 +139,12 @@ func (w *Worker) setup(rt *goja.Runtime) error {
 	rt.Set("console", require.Require(rt, "console"))
 	rt.Set("require", w.requireFrom(w.dir))
 	w.installTimers(rt)
+	rt.SetAsyncContextTracker(&eventTracker{w: w})
 	w.installText(rt)
 	stringify, _ := goja.AssertFunction(rt.Get("JSON").ToObject(rt).Get("stringify"))
 	isView, _ := goja.AssertFunction(rt.Get("ArrayBuffer").ToObject(rt).Get("isView"))
-	w.stringify, w.isView = stringify, isView
+	parse, _ := goja.AssertFunction(rt.Get("JSON").ToObject(rt).Get("parse"))
+	w.stringify, w.parseJSON, w.isView = stringify, parse, isView
 	w.uint8 = rt.Get("Uint8Array")
 	w.connProto = w.newConnProto()
 	rt.SetPromiseRejectionTracker(func(p *goja.Promise, op goja.PromiseRejectionOperation) {
@@ -196,6 +204,7 @@ func (w *Worker) guard(fn func() error) (err error) {
 	w.seq++
 	w.running, w.armed = true, w.seq
 	w.mu.Unlock()
+	w.deadline = time.Now().Add(w.opts.EventTimeout)
 	w.limit.Reset(w.opts.EventTimeout)
 	defer func() {
 		for p := range w.rejected {
@@ -216,6 +225,19 @@ func (w *Worker) guard(fn func() error) (err error) {
 	return fn()
 }
 
+// unmetered runs fn, Go work such as compiling a module, without counting its time
+// against the running event's limit: only JavaScript execution is limited.
+func (w *Worker) unmetered(fn func()) {
+	if !w.limit.Stop() {
+		fn() // no limit armed, or it has fired already
+		return
+	}
+	start := time.Now()
+	fn()
+	w.deadline = w.deadline.Add(time.Since(start))
+	w.limit.Reset(time.Until(w.deadline))
+}
+
 // interrupt stops the running event if it is the one the limit was armed for.
 func (w *Worker) interrupt() {
 	w.mu.Lock()
@@ -223,12 +245,6 @@ func (w *Worker) interrupt() {
 	if w.running && w.armed == w.seq {
 		w.rt.Interrupt(errTimeLimit)
 	}
-}
-
-// stop terminates the loop: no further events run, timers are cleared.
-func (w *Worker) stop() {
-	w.loop.Terminate()
-	w.limit.Stop()
 }
 
 // Throw panics with a JavaScript Error carrying err's message; use it inside native

@@ -29,7 +29,7 @@ func Check(cfg config.Config, root string) CheckResult {
 		return res
 	}
 	cfg.Projects.Root = root
-	s := New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	s := newServer(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	table := &endpoints.Table{}
 	for _, name := range names {
 		res.Projects++

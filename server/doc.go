@@ -6,7 +6,10 @@
 //
 // Loading a project builds its new generation on the side; only a generation that
 // loaded completely is swapped in, so a broken change leaves the old one serving.
+// The watcher (watch.go) reloads projects when their files change; the admin API
+// (admin.go) reloads on request and reports the last load result of each project.
 //
 // Concurrency: Server is safe for concurrent use. Loads are serialized by a mutex;
-// request handling reads the routing snapshot without locks.
+// request handling and event routing read the routing snapshot without locks. The
+// watcher is one goroutine that ends with the context given to Serve.
 package server

@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -22,7 +24,9 @@ import (
 	"github.com/blimp/blimp/endpoints"
 	"github.com/blimp/blimp/hub"
 	"github.com/blimp/blimp/runtime"
+	sdkdb "github.com/blimp/blimp/sdk/db"
 	sdknet "github.com/blimp/blimp/sdk/net"
+	"github.com/blimp/blimp/store"
 )
 
 // Path prefixes endpoints are served at: Dirigible's, and its shorter alias.
@@ -39,13 +43,16 @@ type Server struct {
 	cfg      config.Config
 	log      *slog.Logger
 	hub      *hub.Hub
+	store    *store.Store // nil in check
 	opts     runtime.Options
 	upgrader websocket.Upgrader
 
 	routes atomic.Pointer[routing]
 
-	mu     sync.Mutex // guards status and serializes loads
-	status map[string]*Status
+	mu         sync.Mutex        // guards status, closed and selfSigned, and serializes loads
+	selfSigned *x509.Certificate // generated for TLS, if any
+	status     map[string]*Status
+	closed     bool // set by shutdown: no more loads
 }
 
 // routing is an immutable snapshot of what is served: swapped whole on every load.
@@ -64,8 +71,18 @@ type Status struct {
 	Warnings   []string  `json:"warnings,omitempty"`
 }
 
-// New returns a server for cfg that serves nothing until Load.
-func New(cfg config.Config, log *slog.Logger) *Server {
+// New opens the store at data.path and returns a server for cfg that serves
+// nothing until Load. The store is closed when Serve returns.
+func New(cfg config.Config, log *slog.Logger) (*Server, error) {
+	st, err := store.Open(cfg.Data.Path)
+	if err != nil {
+		return nil, err
+	}
+	return newServer(cfg, log, st), nil
+}
+
+// newServer returns a server using st (nil: handlers' store calls throw).
+func newServer(cfg config.Config, log *slog.Logger, st *store.Store) *Server {
 	h := hub.New(hub.Options{
 		ReadLimit:    cfg.Server.ReadLimit,
 		QueueBytes:   cfg.Server.QueueBytes,
@@ -78,13 +95,15 @@ func New(cfg config.Config, log *slog.Logger) *Server {
 		cfg:    cfg,
 		log:    log,
 		hub:    h,
+		store:  st,
 		status: map[string]*Status{},
 		opts: runtime.Options{
 			Workers:      cfg.Runtime.Workers,
 			EventTimeout: cfg.Runtime.EventTimeout.Duration,
 			MaxCallStack: cfg.Runtime.MaxCallStack,
-			Modules:      map[string]runtime.Module{sdknet.Name: sdknet.Module},
+			Modules:      map[string]runtime.Module{sdknet.Name: sdknet.Module, sdkdb.Name: sdkdb.Module(st)},
 			Loader:       &runtime.Loader{},
+			Sessions:     &runtime.Sessions{},
 			Hub:          h,
 			Broker:       hub.NewLocal(h),
 			Log:          log,
@@ -124,6 +143,9 @@ func (s *Server) Load() error {
 func (s *Server) LoadProject(name string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closed {
+		return fmt.Errorf("project %q: server is shutting down", name)
+	}
 	st := s.status[name]
 	if st == nil {
 		st = &Status{Project: name}
@@ -233,6 +255,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		endpoint = strings.TrimPrefix(r.URL.Path, ServicePath)
 	case strings.HasPrefix(r.URL.Path, ServicePathAlias):
 		endpoint = strings.TrimPrefix(r.URL.Path, ServicePathAlias)
+	case strings.HasPrefix(r.URL.Path, AdminPath):
+		s.serveAdmin(w, r)
+		return
 	default:
 		http.NotFound(w, r)
 		return
@@ -299,7 +324,26 @@ func (r router) Close(c *hub.Conn, code int, reason string) {
 // it stops accepting, closes every WebSocket with 1001, waits (bounded) for their
 // onClose handlers and stops every generation.
 func (s *Server) Serve(ctx context.Context, l net.Listener) error {
+	if s.cfg.TLS.Enabled {
+		conf, err := s.tlsConfig()
+		if err != nil {
+			return err
+		}
+		l = tls.NewListener(l, conf)
+	}
 	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
+	watching := make(chan struct{})
+	if s.cfg.Projects.Watch {
+		loop, err := s.watch()
+		if err != nil {
+			s.log.Error("not watching projects: changes need a restart or POST /admin/reload", "error", err)
+			close(watching)
+		} else {
+			go func() { loop(ctx); close(watching) }()
+		}
+	} else {
+		close(watching)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(l) }()
 	select {
@@ -308,6 +352,7 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 		return err
 	case <-ctx.Done():
 	}
+	<-watching
 	s.Shutdown(srv)
 	return nil
 }
@@ -348,8 +393,19 @@ func (s *Server) drain(ctx context.Context) {
 }
 
 func (s *Server) stopAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	s.closed = true
 	for _, g := range s.routes.Load().gens {
 		g.Stop()
+	}
+	if s.store != nil {
+		if err := s.store.Close(); err != nil {
+			s.log.Error("closing the store", "error", err)
+		}
 	}
 }
 

@@ -40,7 +40,9 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
-		commandFlags("run", new(options)).PrintDefaults()
+		fs := commandFlags("run", new(options))
+		fs.SetOutput(stderr)
+		fs.PrintDefaults()
 		return 2
 	}
 	switch args[0] {
@@ -66,6 +68,8 @@ type options struct {
 	addr     string
 	projects string
 	data     string
+	noWatch  bool
+	https    bool
 }
 
 func commandFlags(name string, o *options) *flag.FlagSet {
@@ -74,6 +78,10 @@ func commandFlags(name string, o *options) *flag.FlagSet {
 	fs.StringVar(&o.addr, "addr", "", "listen address, overrides server.addr")
 	fs.StringVar(&o.projects, "projects", "", "projects root, overrides projects.root")
 	fs.StringVar(&o.data, "data", "", "store file, overrides data.path")
+	if name == "run" {
+		fs.BoolVar(&o.noWatch, "no-watch", false, "do not reload projects when their files change (projects.watch = false)")
+		fs.BoolVar(&o.https, "https", false, "serve HTTPS/wss (tls.enabled = true); self-signed for localhost unless tls.cert and tls.key are set")
+	}
 	return fs
 }
 
@@ -96,6 +104,12 @@ func load(name string, args []string, stderr io.Writer) (config.Config, *flag.Fl
 		if f.flag != "" {
 			*f.dst = f.flag
 		}
+	}
+	if o.noWatch {
+		cfg.Projects.Watch = false
+	}
+	if o.https {
+		cfg.TLS.Enabled = true
 	}
 	return cfg, fs, cfg.Validate()
 }
@@ -123,7 +137,11 @@ func runServer(args []string, stderr io.Writer) int {
 		return 2
 	}
 	log := newLogger(cfg, stderr)
-	s := server.New(cfg, log)
+	s, err := server.New(cfg, log)
+	if err != nil {
+		log.Error("cannot start", "error", err)
+		return 1
+	}
 	if err := s.Load(); err != nil {
 		log.Error("some projects are not served; fix them and restart (blimp check lists every problem)")
 	}
@@ -132,7 +150,7 @@ func runServer(args []string, stderr io.Writer) int {
 		log.Error("cannot listen", "addr", cfg.Server.Addr, "error", err)
 		return 1
 	}
-	log.Info("blimp serving", "addr", l.Addr().String(), "projects", cfg.Projects.Root, "version", version())
+	log.Info("blimp serving", "addr", l.Addr().String(), "tls", cfg.TLS.Enabled, "projects", cfg.Projects.Root, "version", version())
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	go func() {

@@ -1,0 +1,106 @@
+package runtime
+
+import (
+	"sync"
+
+	"github.com/dop251/goja"
+)
+
+// Sessions tracks, for every open connection, which worker holds its JavaScript
+// state (the connection object and its `data`), so that the state can move to the
+// connection's worker in a new generation after a reload. Between owners the data
+// is parked as JSON. The zero value is ready to use; it is safe for concurrent use.
+//
+// The hand-over is pulled by the new owner: on a connection's first event in a new
+// worker, that worker asks the previous owner (always of an older generation) to
+// release the connection, which it does between events, so no event runs against
+// stale data. Older generations never wait on newer ones, so this cannot deadlock.
+type Sessions struct {
+	mu      sync.Mutex // guards entries
+	entries map[string]*session
+}
+
+type session struct {
+	owner *Worker // nil while parked
+	data  string  // JSON of conn.data while parked
+}
+
+// take makes w the owner of connection id and returns its parked data JSON ("" for
+// a new connection), first making the previous owner release it.
+func (s *Sessions) take(id string, w *Worker) string {
+	for {
+		s.mu.Lock()
+		if s.entries == nil {
+			s.entries = map[string]*session{}
+		}
+		e := s.entries[id]
+		if e == nil {
+			e = &session{}
+			s.entries[id] = e
+		}
+		prev := e.owner
+		if prev == nil || prev == w {
+			e.owner = w
+			data := e.data
+			e.data = ""
+			s.mu.Unlock()
+			return data
+		}
+		s.mu.Unlock()
+		// Let the previous owner finish its queued events for id and park the data.
+		if err := prev.Sync(func(*goja.Runtime) error { prev.release(id); return nil }); err != nil {
+			<-prev.retired // it is shutting down: it parks everything before this closes
+		}
+	}
+}
+
+// park records that w no longer holds id, keeping its data JSON.
+func (s *Sessions) park(id string, w *Worker, data string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e := s.entries[id]; e != nil && e.owner == w {
+		e.owner, e.data = nil, data
+	}
+}
+
+// drop forgets a closed connection.
+func (s *Sessions) drop(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.entries, id)
+}
+
+// Len returns the number of tracked connections.
+func (s *Sessions) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.entries)
+}
+
+// release parks the state of connection id, if this worker holds it. It runs on the
+// worker's loop (or after the loop has stopped).
+func (w *Worker) release(id string) {
+	st, ok := w.conns[id]
+	if !ok {
+		return
+	}
+	delete(w.conns, id)
+	data := "{}"
+	if v, err := w.stringify(goja.Undefined(), st.obj.Get("data")); err != nil {
+		w.log.Warn("conn.data is not JSON and does not survive the reload", "conn", id, "error", err)
+	} else if !goja.IsUndefined(v) {
+		data = v.String()
+	}
+	w.opts.Sessions.park(id, w, data)
+}
+
+// retire stops the worker after running the events already queued, then parks the
+// state of every connection it holds for the next generation.
+func (w *Worker) retire() {
+	w.loop.Terminate()
+	w.limit.Stop()
+	for id := range w.conns {
+		w.release(id)
+	}
+	close(w.retired)
+}

@@ -1,0 +1,334 @@
+package server
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/blimp/blimp/config"
+)
+
+// eventually polls check until it returns "" or the deadline passes, then fails
+// with the last complaint.
+func eventually(t *testing.T, check func() string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		msg := check()
+		if msg == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal(msg)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// ask sends msg and returns the text reply.
+func (c *client) ask(msg string) string {
+	c.t.Helper()
+	c.send(msg)
+	_, got := c.read()
+	return got
+}
+
+const versionHandler = `
+export function onOpen(conn) { conn.data.count = 0; }
+export function onMessage(m, conn) { conn.data.count++; return "%s:" + conn.data.count + ":" + m; }
+`
+
+func reloadRoot(t *testing.T) (string, *testServer) {
+	root := t.TempDir()
+	writeFiles(t, root, map[string]string{
+		"app/v.websocket":   `{"handler": "app/v", "endpoint": "v"}`,
+		"app/v.js":          fmt.Sprintf(versionHandler, "one"),
+		"other/e.websocket": `{"handler": "other/e", "endpoint": "e"}`,
+		"other/e.js":        `export const onMessage = (m) => m;`,
+	})
+	return root, start(t, root, nil)
+}
+
+func TestReloadKeepsConnectionAndData(t *testing.T) {
+	root, s := reloadRoot(t)
+	c := s.dial(t, "v")
+	if got := c.ask("a"); got != "one:1:a" {
+		t.Fatalf("got %q, want one:1:a", got)
+	}
+	writeFiles(t, root, map[string]string{"app/v.js": fmt.Sprintf(versionHandler, "two")})
+	n := 1
+	eventually(t, func() string {
+		n++
+		got := c.ask("b")
+		if got == fmt.Sprintf("two:%d:b", n) {
+			return ""
+		}
+		if got != fmt.Sprintf("one:%d:b", n) {
+			t.Fatalf("got %q: conn.data did not survive the reload (want count %d)", got, n)
+		}
+		return "the new handler never answered; last reply " + got
+	})
+}
+
+func TestReloadEditorRenameSave(t *testing.T) {
+	root, s := reloadRoot(t)
+	c := s.dial(t, "v")
+	tmp := filepath.Join(root, "app", ".v.js.tmp")
+	if err := os.WriteFile(tmp, []byte(fmt.Sprintf(versionHandler, "renamed")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, filepath.Join(root, "app", "v.js")); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, func() string {
+		if got := c.ask("x"); !strings.HasPrefix(got, "renamed:") {
+			return "never saw the renamed file's handler; last reply " + got
+		}
+		return ""
+	})
+}
+
+func TestReloadBrokenEditKeepsOldGeneration(t *testing.T) {
+	root, s := reloadRoot(t)
+	c := s.dial(t, "v")
+	writeFiles(t, root, map[string]string{"app/v.js": "export function onMessage(m) {\n  return 'broken' +;\n}\n"})
+	s.log.waitFor(t, "v.js:2:")
+	if got := c.ask("a"); got != "one:1:a" {
+		t.Fatalf("got %q after a broken edit, want the old handler's one:1:a", got)
+	}
+	st := statusOf(s.Server, "app")
+	if !strings.Contains(st.Error, "v.js:2:") || st.Generation != 1 {
+		t.Fatalf("got status %+v, want generation 1 and the syntax error with its position", st)
+	}
+	writeFiles(t, root, map[string]string{"app/v.js": fmt.Sprintf(versionHandler, "fixed")})
+	eventually(t, func() string {
+		if got := c.ask("b"); !strings.HasPrefix(got, "fixed:") {
+			return "the fix never took effect; last reply " + got
+		}
+		return ""
+	})
+	if st := statusOf(s.Server, "app"); st.Error != "" || st.Generation != 2 {
+		t.Fatalf("got status %+v, want generation 2 without error", st)
+	}
+}
+
+func statusOf(s *Server, project string) Status {
+	for _, st := range s.Statuses() {
+		if st.Project == project {
+			return st
+		}
+	}
+	return Status{}
+}
+
+func TestReloadDescriptorAddedAndDeleted(t *testing.T) {
+	root, s := reloadRoot(t)
+	writeFiles(t, root, map[string]string{"app/w.websocket": `{"handler": "app/v", "endpoint": "w"}`})
+	eventually(t, func() string {
+		if _, resp, err := websocket.DefaultDialer.Dial(s.url("w"), nil); err != nil {
+			return fmt.Sprintf("new endpoint w not served: %v %v", err, resp)
+		} else {
+			resp.Body.Close()
+		}
+		return ""
+	})
+	c := s.dial(t, "w")
+	other := s.dial(t, "v")
+	if err := os.Remove(filepath.Join(root, "app", "w.websocket")); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := c.expectClose(); code != websocket.CloseGoingAway {
+		t.Fatalf("got close code %d for a deleted endpoint, want 1001", code)
+	}
+	if _, resp, err := websocket.DefaultDialer.Dial(s.url("w"), nil); err == nil || resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("upgrade to deleted endpoint: got %v, want 404", err)
+	}
+	if got := other.ask("still"); !strings.HasSuffix(got, ":still") {
+		t.Fatalf("got %q, the project's other endpoint must keep serving", got)
+	}
+}
+
+func TestReloadProjectAddedAndRemoved(t *testing.T) {
+	root, s := reloadRoot(t)
+	writeFiles(t, root, map[string]string{
+		"late/l.websocket": `{"handler": "late/l", "endpoint": "l"}`,
+		"late/l.js":        `export const onMessage = (m) => "late " + m;`,
+	})
+	var c *client
+	eventually(t, func() string {
+		ws, _, err := websocket.DefaultDialer.Dial(s.url("l"), nil)
+		if err != nil {
+			return "added project never served: " + err.Error()
+		}
+		c = &client{t: t, ws: ws}
+		t.Cleanup(func() { ws.Close() })
+		return ""
+	})
+	if got := c.ask("hi"); got != "late hi" {
+		t.Fatalf("got %q, want late hi", got)
+	}
+	if err := os.RemoveAll(filepath.Join(root, "late")); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := c.expectClose(); code != websocket.CloseGoingAway {
+		t.Fatalf("got close code %d for a removed project, want 1001", code)
+	}
+	e := s.dial(t, "e")
+	if got := e.ask("ok"); got != "ok" {
+		t.Fatalf("got %q, other project must keep serving", got)
+	}
+}
+
+func TestReloadTimersOfOldGenerationStop(t *testing.T) {
+	root := t.TempDir()
+	writeFiles(t, root, map[string]string{
+		"app/t.websocket": `{"handler": "app/t", "endpoint": "t"}`,
+		"app/t.js": `
+import { websockets } from "sdk/net";
+setInterval(() => websockets.broadcast("t", "tick-one"), 20);
+export function onMessage(m) { return m; }`,
+	})
+	s := start(t, root, nil)
+	c := s.dial(t, "t")
+	c.expect("tick-one")
+	writeFiles(t, root, map[string]string{"app/t.js": `export function onMessage(m) { return "two " + m; }`})
+	eventually(t, func() string {
+		c.send("x")
+		for {
+			_, got := c.read()
+			if got == "two x" {
+				return ""
+			}
+			if got != "tick-one" {
+				return "unexpected " + got
+			}
+		}
+	})
+	// After the swap, no more ticks may arrive from the retired generation.
+	c.send("y")
+	for {
+		_, got := c.read()
+		if got == "two y" {
+			break
+		}
+		if got == "tick-one" {
+			continue // sent before the old generation stopped, ahead of our message
+		}
+		t.Fatalf("got %q", got)
+	}
+	c.ws.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+	if _, data, err := c.ws.ReadMessage(); err == nil {
+		t.Fatalf("got %q after the reload: the old generation's timer is still running", data)
+	}
+}
+
+func TestRapidReloadsDoNotLeak(t *testing.T) {
+	root, s := reloadRoot(t)
+	c := s.dial(t, "v")
+	c.ask("warm")
+	base := runtime.NumGoroutine()
+	// 200 rapid edits through the watcher (it coalesces bursts), then 200 direct
+	// reloads, one generation each.
+	for i := 0; i < 200; i++ {
+		writeFiles(t, root, map[string]string{"app/v.js": fmt.Sprintf(versionHandler, fmt.Sprint("edit", i))})
+		time.Sleep(time.Millisecond)
+	}
+	eventually(t, func() string {
+		if got := c.ask("x"); !strings.HasPrefix(got, "edit199:") {
+			return "the last edit never took effect; last reply " + got
+		}
+		return ""
+	})
+	for i := 0; i < 200; i++ {
+		writeFiles(t, root, map[string]string{"app/v.js": fmt.Sprintf(versionHandler, fmt.Sprint("gen", i))})
+		if err := s.LoadProject("app"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := c.ask("end"); !strings.HasPrefix(got, "gen199:") {
+		t.Fatalf("got %q, want the last generation's reply", got)
+	}
+	eventually(t, func() string {
+		if n := runtime.NumGoroutine(); n > base+5 {
+			return fmt.Sprintf("got %d goroutines after 200 reloads, started with %d", n, base)
+		}
+		return ""
+	})
+	if n := s.opts.Sessions.Len(); n != 1 {
+		t.Fatalf("got %d tracked sessions, want 1 (the open connection)", n)
+	}
+}
+
+func TestAdminAPI(t *testing.T) {
+	root := t.TempDir()
+	writeFiles(t, root, map[string]string{
+		"app/v.websocket": `{"handler": "app/v", "endpoint": "v"}`,
+		"app/v.js":        fmt.Sprintf(versionHandler, "one"),
+	})
+	off := start(t, root, nil)
+	if resp := adminDo(t, off, "GET", "/admin/projects", ""); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("admin API without token: got %d, want 404", resp.StatusCode)
+	}
+	const token = "0123456789abcdef-token"
+	s := start(t, root, func(c *config.Config) {
+		c.Admin.Token = token
+		c.Projects.Watch = false
+	})
+	for _, tc := range []struct {
+		method, path, token string
+		want                int
+	}{
+		{"GET", "/admin/projects", "", http.StatusUnauthorized},
+		{"GET", "/admin/projects", "wrong-token-wrong-token", http.StatusUnauthorized},
+		{"GET", "/admin/projects", token, http.StatusOK},
+		{"POST", "/admin/projects", token, http.StatusMethodNotAllowed},
+		{"GET", "/admin/reload", token, http.StatusMethodNotAllowed},
+		{"POST", "/admin/reload?project=../x", token, http.StatusBadRequest},
+		{"GET", "/admin/nope", token, http.StatusNotFound},
+	} {
+		if resp := adminDo(t, s, tc.method, tc.path, tc.token); resp.StatusCode != tc.want {
+			t.Errorf("%s %s: got %d, want %d", tc.method, tc.path, resp.StatusCode, tc.want)
+		}
+	}
+	c := s.dial(t, "v")
+	writeFiles(t, root, map[string]string{"app/v.js": "export function onMessage( {"})
+	time.Sleep(0) // no watcher here: nothing changes until the admin asks
+	if got := c.ask("a"); got != "one:1:a" {
+		t.Fatalf("got %q with watching off, want the old handler", got)
+	}
+	resp := adminDo(t, s, "POST", "/admin/reload?project=app", token)
+	var statuses []Status
+	json.NewDecoder(resp.Body).Decode(&statuses)
+	if resp.StatusCode != http.StatusUnprocessableEntity || len(statuses) != 1 || !strings.Contains(statuses[0].Error, "v.js:1:") {
+		t.Fatalf("reload of a broken project: got %d %+v, want 422 with the error position", resp.StatusCode, statuses)
+	}
+	writeFiles(t, root, map[string]string{"app/v.js": fmt.Sprintf(versionHandler, "admin")})
+	if resp := adminDo(t, s, "POST", "/admin/reload", token); resp.StatusCode != http.StatusOK {
+		t.Fatalf("reload all: got %d, want 200", resp.StatusCode)
+	}
+	if got := c.ask("b"); got != "admin:2:b" {
+		t.Fatalf("got %q after the admin reload, want admin:2:b", got)
+	}
+}
+
+func adminDo(t *testing.T, s *testServer, method, path, token string) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest(method, "http://"+s.addr+path, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}

@@ -1,0 +1,2 @@
+// The observer: other handlers broadcast what they see to its connections.
+export function onOpen(conn) {}
