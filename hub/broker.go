@@ -10,6 +10,9 @@ type Broker interface {
 	// Broadcast delivers m to every connection of endpoint except those whose ids
 	// are in except, and returns how many it was handed to.
 	Broadcast(endpoint string, m *Message, except []string) int
+	// Publish delivers m to every member of room in project except those whose ids
+	// are in except, and returns how many it was handed to.
+	Publish(project, room string, m *Message, except []string) int
 }
 
 // Local is the in-process Broker: it delivers to the connections of one Hub.
@@ -29,10 +32,19 @@ func (b *Local) Send(id string, m *Message) bool {
 	return c.Send(m) == nil
 }
 
-// Broadcast implements Broker. The frame is prepared once; the hub's lock is held only
-// to take a snapshot of the receivers, never while writing.
+// Broadcast implements Broker.
 func (b *Local) Broadcast(endpoint string, m *Message, except []string) int {
-	receivers := b.hub.Connections(endpoint)
+	return deliver(b.hub.Connections(endpoint), m, except)
+}
+
+// Publish implements Broker.
+func (b *Local) Publish(project, room string, m *Message, except []string) int {
+	return deliver(b.hub.Members(project, room), m, except)
+}
+
+// deliver hands m to every receiver not in except. The frame is prepared once for
+// all of them; the hub's lock was held only to take the snapshot, never while writing.
+func deliver(receivers []*Conn, m *Message, except []string) int {
 	if len(receivers) > 1 {
 		m.Prepared()
 	}

@@ -35,6 +35,7 @@ type Conn struct {
 	inflight chan struct{}
 	release  func()
 	ping     *time.Timer
+	joined   map[string]struct{} // rooms of c.Project joined; guarded by hub.mu
 
 	mu          sync.Mutex // guards queue, queued, writing, closing, closeCode, closeReason
 	queue       []frame

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"sort"
 	"sync"
 	"time"
 
@@ -58,9 +59,10 @@ type Hub struct {
 	opts Options
 	log  *slog.Logger
 
-	mu         sync.RWMutex // guards conns and byEndpoint
+	mu         sync.RWMutex // guards conns, byEndpoint, rooms and every Conn's joined
 	conns      map[string]*Conn
 	byEndpoint map[string]map[string]*Conn
+	rooms      map[roomKey]map[string]*Conn
 
 	readers sync.WaitGroup
 }
@@ -78,8 +80,12 @@ func New(opts Options) *Hub {
 		log:        opts.Log,
 		conns:      map[string]*Conn{},
 		byEndpoint: map[string]map[string]*Conn{},
+		rooms:      map[roomKey]map[string]*Conn{},
 	}
 }
+
+// roomKey names a room: rooms are scoped to a project.
+type roomKey struct{ project, room string }
 
 // Add registers a freshly upgraded connection. Call Serve on the result to start
 // reading from it.
@@ -121,7 +127,73 @@ func (h *Hub) remove(c *Conn) {
 			delete(h.byEndpoint, c.Endpoint)
 		}
 	}
+	for room := range c.joined {
+		h.leaveLocked(c, room)
+	}
 	h.mu.Unlock()
+}
+
+// Join adds c to room of its project and reports whether c is still open.
+func (h *Hub) Join(c *Conn, room string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.conns[c.ID] != c {
+		return false
+	}
+	k := roomKey{c.Project, room}
+	set := h.rooms[k]
+	if set == nil {
+		set = map[string]*Conn{}
+		h.rooms[k] = set
+	}
+	set[c.ID] = c
+	if c.joined == nil {
+		c.joined = map[string]struct{}{}
+	}
+	c.joined[room] = struct{}{}
+	return true
+}
+
+// Leave removes c from room of its project.
+func (h *Hub) Leave(c *Conn, room string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.leaveLocked(c, room)
+}
+
+func (h *Hub) leaveLocked(c *Conn, room string) {
+	delete(c.joined, room)
+	k := roomKey{c.Project, room}
+	if set := h.rooms[k]; set != nil {
+		delete(set, c.ID)
+		if len(set) == 0 {
+			delete(h.rooms, k)
+		}
+	}
+}
+
+// Rooms lists the rooms c has joined, sorted.
+func (h *Hub) Rooms(c *Conn) []string {
+	h.mu.RLock()
+	out := make([]string, 0, len(c.joined))
+	for room := range c.joined {
+		out = append(out, room)
+	}
+	h.mu.RUnlock()
+	sort.Strings(out)
+	return out
+}
+
+// Members returns a snapshot of the connections in room of project.
+func (h *Hub) Members(project, room string) []*Conn {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	set := h.rooms[roomKey{project, room}]
+	out := make([]*Conn, 0, len(set))
+	for _, c := range set {
+		out = append(out, c)
+	}
+	return out
 }
 
 // Get returns the open connection with id, or nil.

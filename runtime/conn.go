@@ -44,10 +44,44 @@ func (w *Worker) newConnProto() *goja.Object {
 		}
 		return goja.Undefined()
 	})
+	proto.Set("join", func(call goja.FunctionCall) goja.Value {
+		c, room := this(call), RoomArg(w, "conn.join", call.Argument(0))
+		return rt.ToValue(c != nil && w.opts.Hub.Join(c, room))
+	})
+	proto.Set("leave", func(call goja.FunctionCall) goja.Value {
+		c, room := this(call), RoomArg(w, "conn.leave", call.Argument(0))
+		if c != nil {
+			w.opts.Hub.Leave(c, room)
+		}
+		return goja.Undefined()
+	})
+	proto.Set("rooms", func(call goja.FunctionCall) goja.Value {
+		c := this(call)
+		if c == nil {
+			return rt.NewArray()
+		}
+		rooms := w.opts.Hub.Rooms(c)
+		vals := make([]any, len(rooms))
+		for i, r := range rooms {
+			vals[i] = r
+		}
+		return rt.NewArray(vals...)
+	})
 	proto.Set("toString", func(call goja.FunctionCall) goja.Value {
 		return call.This.ToObject(rt).Get("id")
 	})
 	return proto
+}
+
+// maxRoomName bounds a room name in bytes.
+const maxRoomName = 256
+
+// RoomArg validates a room name argument: a non-empty string of at most 256 bytes.
+func RoomArg(w *Worker, what string, v goja.Value) string {
+	if !goja.IsString(v) || v.String() == "" || len(v.String()) > maxRoomName {
+		w.Throw(fmt.Errorf("%s: a room name is a non-empty string of at most %d bytes, got %s", what, maxRoomName, v))
+	}
+	return v.String()
 }
 
 // CloseArgs validates the optional code and reason of a close call: a code is 1000

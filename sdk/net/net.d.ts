@@ -25,6 +25,12 @@ declare module "sdk/net" {
     send(message: Message): boolean;
     /** Closes with code 1000 (default) or 3000-4999 and an optional reason (max 123 bytes). */
     close(code?: number, reason?: string): void;
+    /** Joins a room of the project (a non-empty name, at most 256 bytes); false once closed. */
+    join(room: string): boolean;
+    /** Leaves a room. Connections leave all their rooms when they close. */
+    leave(room: string): void;
+    /** The rooms joined, sorted. */
+    rooms(): string[];
     /** The id, so Dirigible handlers that treat the connection as a string work. */
     toString(): string;
   }
@@ -56,5 +62,9 @@ declare module "sdk/net" {
     send(id: string | Connection, message: Message): boolean;
     /** Sends to every connection of one of the project's endpoints; returns how many. */
     broadcast(endpoint: string, message: Message, options?: FanOutOptions): number;
+    /** Sends to every member of one of the project's rooms; returns how many. */
+    publish(room: string, message: Message, options?: FanOutOptions): number;
+    /** The connections in one of the project's rooms. */
+    members(room: string): Connection[];
   };
 }

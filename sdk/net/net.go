@@ -32,6 +32,8 @@ func Module(w *runtime.Worker) (*goja.Object, error) {
 		"count":          m.count,
 		"send":           m.send,
 		"broadcast":      m.broadcast,
+		"publish":        m.publish,
+		"members":        m.members,
 	}
 	for name, fn := range fns {
 		if err := ws.Set(name, fn); err != nil {
@@ -122,12 +124,7 @@ func (m *module) getConnection(call goja.FunctionCall) goja.Value {
 }
 
 func (m *module) getConnections(call goja.FunctionCall) goja.Value {
-	conns := m.connections(m.endpointArg("getConnections", call.Argument(0)))
-	objs := make([]any, len(conns))
-	for i, c := range conns {
-		objs[i] = m.w.ConnObject(c)
-	}
-	return m.rt.NewArray(objs...)
+	return m.connArray(m.connections(m.endpointArg("getConnections", call.Argument(0))))
 }
 
 func (m *module) count(call goja.FunctionCall) goja.Value {
@@ -159,6 +156,27 @@ func (m *module) broadcast(call goja.FunctionCall) goja.Value {
 	msg := m.encode("broadcast", call.Argument(1))
 	except := m.exceptOption("broadcast", call.Argument(2))
 	return m.rt.ToValue(m.w.Broker().Broadcast(endpoint, msg, except))
+}
+
+func (m *module) publish(call goja.FunctionCall) goja.Value {
+	room := runtime.RoomArg(m.w, "publish", call.Argument(0))
+	msg := m.encode("publish", call.Argument(1))
+	except := m.exceptOption("publish", call.Argument(2))
+	return m.rt.ToValue(m.w.Broker().Publish(m.w.Project(), room, msg, except))
+}
+
+func (m *module) members(call goja.FunctionCall) goja.Value {
+	room := runtime.RoomArg(m.w, "members", call.Argument(0))
+	return m.connArray(m.w.Hub().Members(m.w.Project(), room))
+}
+
+// connArray returns the JavaScript array of the connection objects of conns.
+func (m *module) connArray(conns []*hub.Conn) goja.Value {
+	objs := make([]any, len(conns))
+	for i, c := range conns {
+		objs[i] = m.w.ConnObject(c)
+	}
+	return m.rt.NewArray(objs...)
 }
 
 // exceptOption reads {except} from an options argument: a connection, an id, or an
