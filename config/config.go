@@ -49,6 +49,7 @@ type Server struct {
 	PingInterval   Duration `toml:"ping_interval"`
 	PongTimeout    Duration `toml:"pong_timeout"`
 	AllowedOrigins []string `toml:"allowed_origins"`
+	HTTPBodyLimit  int64    `toml:"http_body_limit"`
 }
 
 // Projects configures where projects are found.
@@ -150,6 +151,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Server.ReadLimit < 1 {
 		bad("server.read_limit", "must be at least 1 byte, got %d", c.Server.ReadLimit)
+	}
+	if c.Server.HTTPBodyLimit < 1 {
+		bad("server.http_body_limit", "must be at least 1 byte, got %d", c.Server.HTTPBodyLimit)
 	}
 	if c.Server.QueueBytes < 1024 {
 		bad("server.queue_bytes", "must be at least 1024 bytes, got %d", c.Server.QueueBytes)

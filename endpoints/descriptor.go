@@ -5,15 +5,33 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path"
 	"regexp"
 	"sort"
 	"strings"
 )
 
-// Descriptor is one parsed `.websocket` file: an endpoint bound to a handler module.
+// Descriptor kinds: the file extension says which.
+const (
+	// KindWebSocket is a `.websocket` file: an endpoint served at
+	// /websockets/v4/service/{endpoint} (and at Path, if set).
+	KindWebSocket = "websocket"
+	// KindHTTP is a `.http` file: a handler's onRequest mounted at Path.
+	KindHTTP = "http"
+)
+
+// Descriptor is one parsed descriptor file: an endpoint or HTTP path bound to a
+// handler module.
 type Descriptor struct {
-	// Endpoint is the single path segment the endpoint is served at.
+	// Kind is KindWebSocket or KindHTTP.
+	Kind string
+	// Endpoint is the single path segment a WebSocket endpoint is served at.
 	Endpoint string
+	// Path is the absolute path an HTTP handler is mounted at, or the extra path a
+	// WebSocket endpoint is also served at ("" for none).
+	Path string
+	// Methods are the HTTP methods an HTTP handler answers (default GET).
+	Methods []string
 	// Handler is the handler module path as written, relative to the projects root.
 	Handler string
 	// Description is free text.
@@ -28,6 +46,15 @@ type Descriptor struct {
 	// Unknown lists fields blimp does not know (kept as warnings, as Dirigible files
 	// carry extras such as createdBy).
 	Unknown []string
+}
+
+// Key identifies the descriptor within its project's handlers: the endpoint name of
+// a WebSocket descriptor, the path of an HTTP one (endpoint names never start with /).
+func (d *Descriptor) Key() string {
+	if d.Kind == KindHTTP {
+		return d.Path
+	}
+	return d.Endpoint
 }
 
 // Error is a problem with a user's file: a descriptor, a handler or a config file.
@@ -54,16 +81,50 @@ func (e *Error) Unwrap() error { return e.Err }
 
 var endpointName = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
 
-// knownFields are the descriptor fields blimp reads.
-var knownFields = map[string]bool{"handler": true, "endpoint": true, "description": true}
+// fields are the descriptor fields blimp reads, per kind.
+var fields = map[string]map[string]bool{
+	KindWebSocket: {"handler": true, "endpoint": true, "description": true, "path": true},
+	KindHTTP:      {"handler": true, "path": true, "methods": true, "description": true},
+}
 
-// ParseDescriptor parses the descriptor JSON in data, read from file. It checks the
-// fields on their own; handler resolution needs the filesystem and is the scanner's.
+// exampleOf shows the shape of a descriptor of each kind, for error messages.
+var exampleOf = map[string]string{
+	KindWebSocket: `{"endpoint": "chat", "handler": "my-project/chat"}`,
+	KindHTTP:      `{"path": "/api/info", "handler": "my-project/info", "methods": ["GET"]}`,
+}
+
+// httpMethods are the methods an HTTP descriptor may list.
+var httpMethods = map[string]bool{"GET": true, "HEAD": true, "POST": true, "PUT": true, "PATCH": true, "DELETE": true, "OPTIONS": true}
+
+// reservedPaths are served by blimp itself; no descriptor may claim a path under them.
+var reservedPaths = []string{"/websockets", "/admin"}
+
+// Parse parses a descriptor file by its extension: `.websocket` or `.http`.
+func Parse(file string, data []byte) (*Descriptor, error) {
+	if strings.HasSuffix(file, HTTPExt) {
+		return ParseHTTPDescriptor(file, data)
+	}
+	return ParseDescriptor(file, data)
+}
+
+// ParseDescriptor parses the `.websocket` descriptor JSON in data, read from file.
+// It checks the fields on their own; handler resolution needs the filesystem and
+// is the scanner's.
 func ParseDescriptor(file string, data []byte) (*Descriptor, error) {
+	return parse(file, data, KindWebSocket)
+}
+
+// ParseHTTPDescriptor parses the `.http` descriptor JSON in data, read from file.
+func ParseHTTPDescriptor(file string, data []byte) (*Descriptor, error) {
+	return parse(file, data, KindHTTP)
+}
+
+func parse(file string, data []byte, kind string) (*Descriptor, error) {
 	fail := func(offset int64, format string, args ...any) (*Descriptor, error) {
 		line, col := position(data, offset)
 		return nil, &Error{File: file, Line: line, Col: col, Err: fmt.Errorf(format, args...)}
 	}
+	notObject := "a " + kind + " descriptor is a JSON object like " + exampleOf[kind] + ", got %s"
 	var raw map[string]json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&raw); err != nil {
@@ -73,44 +134,41 @@ func ParseDescriptor(file string, data []byte) (*Descriptor, error) {
 		case errors.As(err, &syn):
 			return fail(syn.Offset-1, "invalid JSON: %v", syn) // Offset is just past the bad byte
 		case errors.As(err, &typ):
-			return fail(typ.Offset, "a descriptor is a JSON object like {\"endpoint\": \"chat\", \"handler\": \"my-project/chat\"}, got %s", typ.Value)
+			return fail(typ.Offset, notObject, typ.Value)
 		default:
 			return fail(int64(len(data)), "invalid JSON: %v", err)
 		}
 	}
 	if raw == nil {
-		return fail(0, "a descriptor is a JSON object like {\"endpoint\": \"chat\", \"handler\": \"my-project/chat\"}, got null")
+		return fail(0, notObject, "null")
 	}
 	if dec.More() {
 		return fail(dec.InputOffset(), "unexpected data after the descriptor object")
 	}
-	d := &Descriptor{File: file}
-	str := func(key string, dst *string, required bool) error {
+	d := &Descriptor{File: file, Kind: kind}
+	var errs []error
+	str := func(key string, dst *string, required bool) {
 		v, ok := raw[key]
 		if !ok {
 			if required {
-				return fmt.Errorf("missing %q", key)
+				errs = append(errs, fmt.Errorf("missing %q", key))
 			}
-			return nil
+			return
 		}
 		if err := json.Unmarshal(v, dst); err != nil {
-			return fmt.Errorf("%q must be a string, got %s", key, v)
+			errs = append(errs, fmt.Errorf("%q must be a string, got %s", key, v))
+			return
 		}
 		if required && strings.TrimSpace(*dst) == "" {
-			return fmt.Errorf("%q must not be empty", key)
-		}
-		return nil
-	}
-	var errs []error
-	for _, f := range []struct {
-		key      string
-		dst      *string
-		required bool
-	}{{"endpoint", &d.Endpoint, true}, {"handler", &d.Handler, true}, {"description", &d.Description, false}} {
-		if err := str(f.key, f.dst, f.required); err != nil {
-			errs = append(errs, err)
+			errs = append(errs, fmt.Errorf("%q must not be empty", key))
 		}
 	}
+	if kind == KindWebSocket {
+		str("endpoint", &d.Endpoint, true)
+	}
+	str("handler", &d.Handler, true)
+	str("path", &d.Path, kind == KindHTTP)
+	str("description", &d.Description, false)
 	if d.Endpoint != "" && !endpointName.MatchString(d.Endpoint) {
 		errs = append(errs, fmt.Errorf("endpoint %q must be one path segment of letters, digits, '.', '_' or '-'", d.Endpoint))
 	}
@@ -119,16 +177,62 @@ func ParseDescriptor(file string, data []byte) (*Descriptor, error) {
 			errs = append(errs, err)
 		}
 	}
+	if d.Path != "" {
+		if err := checkMountPath(d.Path); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if kind == KindHTTP {
+		if err := parseMethods(raw["methods"], d); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if len(errs) > 0 {
 		return nil, &Error{File: file, Err: errors.Join(errs...)}
 	}
 	for k := range raw {
-		if !knownFields[k] {
+		if !fields[kind][k] {
 			d.Unknown = append(d.Unknown, k)
 		}
 	}
 	sort.Strings(d.Unknown)
 	return d, nil
+}
+
+// parseMethods reads the optional "methods" array of an HTTP descriptor.
+func parseMethods(v json.RawMessage, d *Descriptor) error {
+	if v == nil {
+		d.Methods = []string{"GET"}
+		return nil
+	}
+	var methods []string
+	if err := json.Unmarshal(v, &methods); err != nil || len(methods) == 0 {
+		return fmt.Errorf(`"methods" must be a non-empty array of method names like ["GET", "POST"], got %s`, v)
+	}
+	for _, m := range methods {
+		if !httpMethods[m] {
+			return fmt.Errorf(`"methods": %q is not one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS (upper case)`, m)
+		}
+	}
+	d.Methods = methods
+	return nil
+}
+
+// checkMountPath rejects paths that are not clean absolute URL paths, or that lie
+// under the paths blimp serves itself.
+func checkMountPath(p string) error {
+	if !strings.HasPrefix(p, "/") {
+		return fmt.Errorf("path %q must be absolute, like \"/api/info\"", p)
+	}
+	if strings.ContainsAny(p, "?#%\\ \t\n") || path.Clean(p) != p {
+		return fmt.Errorf("path %q must be a clean URL path (no '.', '..' or empty segments, no trailing '/', no ?, #, %%, spaces)", p)
+	}
+	for _, r := range reservedPaths {
+		if p == r || strings.HasPrefix(p, r+"/") {
+			return fmt.Errorf("path %q is under %s/, which blimp serves itself; choose another path", p, r)
+		}
+	}
+	return nil
 }
 
 // checkHandlerPath rejects handler paths that could not name a module inside a project.

@@ -20,8 +20,8 @@ func TestParseDescriptor(t *testing.T) {
 		{name: "extra fields kept as unknown", json: `{"handler": "p/h", "endpoint": "e", "createdBy": "x", "createdAt": 1}`,
 			want: Descriptor{Endpoint: "e", Handler: "p/h", Unknown: []string{"createdAt", "createdBy"}}},
 		{name: "syntax error position", json: "{\n  \"handler\": \"p/h\",\n  \"endpoint\" \"e\"\n}", wantErr: "d.websocket:3:14: invalid JSON"},
-		{name: "not an object", json: `["p/h"]`, wantErr: "a descriptor is a JSON object"},
-		{name: "null", json: `null`, wantErr: "a descriptor is a JSON object"},
+		{name: "not an object", json: `["p/h"]`, wantErr: "a websocket descriptor is a JSON object"},
+		{name: "null", json: `null`, wantErr: "a websocket descriptor is a JSON object"},
 		{name: "trailing data", json: `{"handler": "p/h", "endpoint": "e"} {}`, wantErr: "unexpected data after"},
 		{name: "missing handler", json: `{"endpoint": "e"}`, wantErr: `missing "handler"`},
 		{name: "missing endpoint", json: `{"handler": "p/h"}`, wantErr: `missing "endpoint"`},
@@ -117,8 +117,8 @@ func TestResolveHandler(t *testing.T) {
 }
 
 func TestTableRejectsDuplicates(t *testing.T) {
-	a := &Project{Name: "a", Descriptors: []*Descriptor{{Endpoint: "chat", Project: "a", File: "a/chat.websocket"}}}
-	b := &Project{Name: "b", Descriptors: []*Descriptor{{Endpoint: "chat", Project: "b", File: "b/chat.websocket"}}}
+	a := &Project{Name: "a", Descriptors: []*Descriptor{{Kind: KindWebSocket, Endpoint: "chat", Project: "a", File: "a/chat.websocket"}}}
+	b := &Project{Name: "b", Descriptors: []*Descriptor{{Kind: KindWebSocket, Endpoint: "chat", Project: "b", File: "b/chat.websocket"}}}
 	t1, err := (&Table{}).With(a)
 	if err != nil {
 		t.Fatal(err)
@@ -136,6 +136,96 @@ func TestTableRejectsDuplicates(t *testing.T) {
 	if t1.Without("a").Lookup("chat") != nil {
 		t.Fatal("Without kept the endpoint")
 	}
+}
+
+func TestParseHTTPDescriptor(t *testing.T) {
+	for _, tc := range []struct {
+		name, json string
+		wantErr    string
+		want       string // path and methods
+	}{
+		{name: "default GET", json: `{"path": "/System/Info", "handler": "p/info"}`, want: "/System/Info GET"},
+		{name: "methods", json: `{"path": "/api/user/auth", "handler": "p/auth", "methods": ["POST", "GET"]}`, want: "/api/user/auth POST,GET"},
+		{name: "websocket path", json: `{"path": "/mediabrowser", "handler": "p/h", "endpoint": "x"}`, want: "unknown endpoint"},
+		{name: "missing path", json: `{"handler": "p/h"}`, wantErr: `missing "path"`},
+		{name: "relative path", json: `{"path": "api", "handler": "p/h"}`, wantErr: "must be absolute"},
+		{name: "unclean path", json: `{"path": "/a/../b", "handler": "p/h"}`, wantErr: "clean URL path"},
+		{name: "trailing slash", json: `{"path": "/a/", "handler": "p/h"}`, wantErr: "clean URL path"},
+		{name: "query in path", json: `{"path": "/a?b", "handler": "p/h"}`, wantErr: "clean URL path"},
+		{name: "reserved websockets", json: `{"path": "/websockets/x", "handler": "p/h"}`, wantErr: "under /websockets/"},
+		{name: "reserved admin", json: `{"path": "/admin", "handler": "p/h"}`, wantErr: "under /admin/"},
+		{name: "lower-case method", json: `{"path": "/a", "handler": "p/h", "methods": ["get"]}`, wantErr: `"get" is not one of`},
+		{name: "empty methods", json: `{"path": "/a", "handler": "p/h", "methods": []}`, wantErr: "non-empty array"},
+		{name: "methods not array", json: `{"path": "/a", "handler": "p/h", "methods": "GET"}`, wantErr: "non-empty array"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d, err := ParseHTTPDescriptor("d.http", []byte(tc.json))
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("got error %v, want one containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("got error %v", err)
+			}
+			if tc.want == "unknown endpoint" {
+				if len(d.Unknown) != 1 || d.Unknown[0] != "endpoint" {
+					t.Fatalf("got unknown %v, want [endpoint]", d.Unknown)
+				}
+				return
+			}
+			if got := d.Path + " " + strings.Join(d.Methods, ","); got != tc.want || d.Kind != KindHTTP || d.Key() != d.Path {
+				t.Fatalf("got %q (kind %s), want %q", got, d.Kind, tc.want)
+			}
+		})
+	}
+	d, err := ParseDescriptor("d.websocket", []byte(`{"endpoint": "e", "handler": "p/h", "path": "/mediabrowser"}`))
+	if err != nil || d.Path != "/mediabrowser" || d.Key() != "e" {
+		t.Fatalf("websocket with path: got %+v, %v", d, err)
+	}
+	if _, err := ParseDescriptor("d.websocket", []byte(`{"endpoint": "e", "handler": "p/h", "path": "/admin/x"}`)); err == nil {
+		t.Fatal("a websocket path under /admin/ was accepted")
+	}
+}
+
+func TestTablePathConflicts(t *testing.T) {
+	ws := &Descriptor{Kind: KindWebSocket, Endpoint: "mb", Path: "/mediabrowser", Project: "a", File: "a/mb.websocket"}
+	h := &Descriptor{Kind: KindHTTP, Path: "/mediabrowser", Project: "b", File: "b/mb.http"}
+	t1, err := (&Table{}).With(&Project{Name: "a", Descriptors: []*Descriptor{ws}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if t1.LookupPath("/mediabrowser") != ws || t1.Lookup("mb") != ws {
+		t.Fatal("websocket endpoint not found by name and path")
+	}
+	_, err = t1.With(&Project{Name: "b", Descriptors: []*Descriptor{h}})
+	if err == nil || !strings.Contains(err.Error(), "b/mb.http") || !strings.Contains(err.Error(), "a/mb.websocket") {
+		t.Fatalf("got %v, want a path conflict naming both files", err)
+	}
+	same := &Descriptor{Kind: KindHTTP, Path: "/mediabrowser", Project: "a", File: "a/other.http"}
+	if _, err := (&Table{}).With(&Project{Name: "a", Descriptors: []*Descriptor{ws, same}}); err == nil || !strings.Contains(err.Error(), "already declared by a/mb.websocket") {
+		t.Fatalf("got %v, want a conflict inside the project", err)
+	}
+}
+
+func FuzzParseHTTPDescriptor(f *testing.F) {
+	f.Add(`{"path": "/System/Info", "handler": "p/info", "methods": ["GET", "POST"]}`)
+	f.Add(`{"path": "/admin/x", "handler": "p/h"}`)
+	f.Add(`{"path": "/a/./b", "handler": "p/h", "methods": ["get"]}`)
+	f.Fuzz(func(t *testing.T, data string) {
+		d, err := ParseHTTPDescriptor("f.http", []byte(data))
+		if err != nil {
+			var de *Error
+			if !errors.As(err, &de) || de.File != "f.http" {
+				t.Fatalf("error %v does not name the file", err)
+			}
+			return
+		}
+		if checkMountPath(d.Path) != nil || checkHandlerPath(d.Handler) != nil || len(d.Methods) == 0 {
+			t.Fatalf("accepted invalid descriptor %+v", d)
+		}
+	})
 }
 
 func FuzzParseDescriptor(f *testing.F) {

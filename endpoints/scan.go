@@ -10,8 +10,11 @@ import (
 	"strings"
 )
 
-// DescriptorExt is the extension of endpoint descriptor files.
-const DescriptorExt = ".websocket"
+// Descriptor file extensions.
+const (
+	DescriptorExt = ".websocket" // WebSocket endpoint descriptors
+	HTTPExt       = ".http"      // HTTP handler descriptors
+)
 
 // HandlerExts are the extensions tried, in order, for a handler path written without one.
 var HandlerExts = []string{".js", ".mjs", ".ts"}
@@ -22,7 +25,8 @@ type Project struct {
 	Name string
 	// Dir is the project folder on disk.
 	Dir string
-	// Descriptors are the valid descriptors, sorted by endpoint.
+	// Descriptors are the valid descriptors, WebSocket endpoints first (sorted by
+	// endpoint), then HTTP handlers (sorted by path).
 	Descriptors []*Descriptor
 	// Warnings are problems that do not stop the project (unknown descriptor fields).
 	Warnings []string
@@ -49,14 +53,15 @@ func ProjectNames(root string) ([]string, error) {
 	return names, nil
 }
 
-// ScanProject reads every descriptor of the project folder root/name and resolves
+// ScanProject reads every descriptor (.websocket and .http) of the project folder
+// root/name and resolves
 // their handlers. It returns the project and all problems found, joined; a project
 // with problems must not be served.
 func ScanProject(root, name string) (*Project, error) {
 	dir := filepath.Join(root, name)
 	p := &Project{Name: name, Dir: dir}
 	var errs []error
-	seen := map[string]*Descriptor{}
+	seen := (&Table{}).Without(name)
 	walkErr := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			errs = append(errs, &Error{File: path, Err: err})
@@ -68,7 +73,7 @@ func ScanProject(root, name string) (*Project, error) {
 			}
 			return nil
 		}
-		if filepath.Ext(path) != DescriptorExt {
+		if ext := filepath.Ext(path); ext != DescriptorExt && ext != HTTPExt {
 			return nil
 		}
 		data, err := os.ReadFile(path)
@@ -76,7 +81,7 @@ func ScanProject(root, name string) (*Project, error) {
 			errs = append(errs, &Error{File: path, Err: err})
 			return nil
 		}
-		desc, err := ParseDescriptor(path, data)
+		desc, err := Parse(path, data)
 		if err != nil {
 			errs = append(errs, err)
 			return nil
@@ -86,11 +91,10 @@ func ScanProject(root, name string) (*Project, error) {
 			errs = append(errs, err)
 			return nil
 		}
-		if other := seen[desc.Endpoint]; other != nil {
-			errs = append(errs, &Error{File: path, Err: fmt.Errorf("endpoint %q is already declared by %s", desc.Endpoint, other.File)})
+		if err := seen.claim(desc); err != nil {
+			errs = append(errs, err)
 			return nil
 		}
-		seen[desc.Endpoint] = desc
 		for _, k := range desc.Unknown {
 			p.Warnings = append(p.Warnings, fmt.Sprintf("%s: unknown field %q is ignored", path, k))
 		}
@@ -100,7 +104,13 @@ func ScanProject(root, name string) (*Project, error) {
 	if walkErr != nil {
 		errs = append(errs, &Error{File: dir, Err: walkErr})
 	}
-	sort.Slice(p.Descriptors, func(i, j int) bool { return p.Descriptors[i].Endpoint < p.Descriptors[j].Endpoint })
+	sort.Slice(p.Descriptors, func(i, j int) bool {
+		a, b := p.Descriptors[i], p.Descriptors[j]
+		if a.Kind != b.Kind {
+			return a.Kind == KindWebSocket
+		}
+		return a.Key() < b.Key()
+	})
 	return p, errors.Join(errs...)
 }
 

@@ -3,7 +3,6 @@ package runtime
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/dop251/goja"
 
@@ -84,13 +83,14 @@ func RoomArg(w *Worker, what string, v goja.Value) string {
 	return v.String()
 }
 
-// CloseArgs validates the optional code and reason of a close call: a code is 1000
-// or 3000-4999 (the ones applications may send), a reason at most 123 bytes.
+// CloseArgs validates the optional code and reason of a close call: a code is 1000,
+// 1008 (policy violation: the server refuses what the client sent, RFC 6455 7.4.1)
+// or an application code 3000-4999; a reason is at most 123 bytes.
 func CloseArgs(w *Worker, what string, codeV, reasonV goja.Value) (int, string) {
 	code, reason := 1000, ""
 	if !goja.IsUndefined(codeV) && !goja.IsNull(codeV) {
 		code = int(codeV.ToInteger())
-		if code != 1000 && (code < 3000 || code > 4999) {
+		if code != 1000 && code != 1008 && (code < 3000 || code > 4999) {
 			w.Throw(fmt.Errorf("%s: code %s is not allowed: use 1000 (normal) or an application code 3000-4999", what, codeV))
 		}
 	}
@@ -116,18 +116,8 @@ func (w *Worker) newConnObject(c *hub.Conn) *goja.Object {
 	rt := w.rt
 	o := rt.NewObject()
 	o.SetPrototype(w.connProto)
-	headers := rt.NewObject()
-	for k, v := range c.Header {
-		if len(v) > 0 {
-			headers.Set(strings.ToLower(k), v[0])
-		}
-	}
-	query := rt.NewObject()
-	for k, v := range c.Query {
-		if len(v) > 0 {
-			query.Set(k, v[0])
-		}
-	}
+	headers := firstValues(rt, c.Header, true)
+	query := firstValues(rt, c.Query, false)
 	for _, p := range []struct {
 		name string
 		v    any

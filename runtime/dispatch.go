@@ -18,10 +18,12 @@ const (
 )
 
 // Handler is one handler module as loaded in one worker. A module exporting none of
-// the four event functions is Script style: its body runs afresh for every event.
+// the four event functions (nor onRequest) is Script style: its body runs afresh for
+// every event.
 type Handler struct {
 	File      string
 	Script    bool
+	onRequest goja.Callable
 	onOpen    goja.Callable
 	onMessage goja.Callable
 	onError   goja.Callable
@@ -41,7 +43,7 @@ func (w *Worker) LoadHandler(file string) (*Handler, error) {
 		for _, f := range []struct {
 			name string
 			dst  *goja.Callable
-		}{{"onOpen", &h.onOpen}, {"onMessage", &h.onMessage}, {"onError", &h.onError}, {"onClose", &h.onClose}} {
+		}{{"onOpen", &h.onOpen}, {"onMessage", &h.onMessage}, {"onError", &h.onError}, {"onClose", &h.onClose}, {"onRequest", &h.onRequest}} {
 			v := obj.Get(f.name)
 			if v == nil || goja.IsUndefined(v) {
 				continue
@@ -53,7 +55,7 @@ func (w *Worker) LoadHandler(file string) (*Handler, error) {
 			*f.dst = fn
 		}
 	}
-	h.Script = h.onOpen == nil && h.onMessage == nil && h.onError == nil && h.onClose == nil
+	h.Script = h.onOpen == nil && h.onMessage == nil && h.onError == nil && h.onClose == nil && h.onRequest == nil
 	return h, nil
 }
 
@@ -97,8 +99,9 @@ func (w *Worker) Fire(h *Handler, ev *Event, conn goja.Value, reply func(goja.Va
 	}
 }
 
-// settle passes res to reply, awaiting it first if it is a Promise; a rejection goes
-// to fail (or is returned at once if the promise has already settled).
+// settle passes res to reply, awaiting it first if it is a Promise (undefined too:
+// reply decides what that means); a rejection goes to fail (or is returned at once
+// if the promise has already settled).
 func (w *Worker) settle(res goja.Value, reply func(goja.Value), fail func(error)) error {
 	p, ok := res.Export().(*goja.Promise)
 	if !ok {
@@ -108,9 +111,7 @@ func (w *Worker) settle(res goja.Value, reply func(goja.Value), fail func(error)
 	switch p.State() {
 	case goja.PromiseStateFulfilled:
 		delete(w.rejected, p)
-		if v := p.Result(); !goja.IsUndefined(v) {
-			reply(v)
-		}
+		reply(p.Result())
 		return nil
 	case goja.PromiseStateRejected:
 		delete(w.rejected, p)
@@ -118,11 +119,7 @@ func (w *Worker) settle(res goja.Value, reply func(goja.Value), fail func(error)
 	}
 	then, _ := goja.AssertFunction(res.ToObject(w.rt).Get("then"))
 	_, err := then(res,
-		w.rt.ToValue(func(v goja.Value) {
-			if !goja.IsUndefined(v) {
-				reply(v)
-			}
-		}),
+		w.rt.ToValue(func(v goja.Value) { reply(v) }),
 		w.rt.ToValue(func(v goja.Value) { fail(valueError(v)) }))
 	return err
 }
@@ -162,7 +159,11 @@ func (w *Worker) message(h *Handler, c *hub.Conn, binary bool, data []byte) {
 	} else {
 		msg = w.rt.ToValue(string(data))
 	}
-	reply := func(v goja.Value) { w.Send(c, v) }
+	reply := func(v goja.Value) {
+		if !goja.IsUndefined(v) {
+			w.Send(c, v)
+		}
+	}
 	w.Fire(h, &Event{Method: OnMessage, Endpoint: c.Endpoint, Conn: c, Message: msg}, st.obj, reply, msg, st.obj)
 }
 

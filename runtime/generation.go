@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dop251/goja"
@@ -20,7 +21,8 @@ type Generation struct {
 	Project *endpoints.Project
 
 	workers  []*Worker
-	handlers []map[string]*Handler // per worker, by endpoint; read-only after Start
+	handlers []map[string]*Handler // per worker, by descriptor key; read-only after Start
+	next     atomic.Uint64         // round-robin worker choice for HTTP requests
 
 	stopOnce sync.Once
 }
@@ -55,7 +57,11 @@ func Start(p *endpoints.Project, opts Options) (*Generation, error) {
 					errs = append(errs, loadError(d.HandlerFile, err, opts.EventTimeout))
 					continue
 				}
-				handlers[d.Endpoint] = h
+				if d.Kind == endpoints.KindHTTP && h.onRequest == nil {
+					errs = append(errs, &endpoints.Error{File: d.File, Err: fmt.Errorf("handler %s must export onRequest(request) to serve %s", d.HandlerFile, d.Path)})
+					continue
+				}
+				handlers[d.Key()] = h
 			}
 			return errors.Join(errs...)
 		})

@@ -111,7 +111,9 @@ func newWorker(p *endpoints.Project, opts Options) (*Worker, error) {
 		retired:   make(chan struct{}),
 	}
 	for _, d := range p.Descriptors {
-		w.endpoints[d.Endpoint] = true
+		if d.Kind == endpoints.KindWebSocket {
+			w.endpoints[d.Endpoint] = true
+		}
 	}
 	reg := require.NewRegistry(require.WithLoader(func(string) ([]byte, error) {
 		return nil, require.ModuleFileDoesNotExistError // only Node core modules come from here

@@ -6,11 +6,13 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -247,8 +249,18 @@ func (s *Server) Statuses() []Status {
 	return out
 }
 
-// ServeHTTP serves endpoint URLs.
+// ServeHTTP serves endpoint URLs, the paths descriptors mount (HTTP handlers and
+// WebSocket endpoints' extra paths) and the admin API.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	table := s.routes.Load().table
+	if d := table.LookupPath(r.URL.Path); d != nil {
+		if d.Kind == endpoints.KindHTTP {
+			s.serveRequest(w, r, d)
+		} else {
+			s.serveWebSocket(w, r, d)
+		}
+		return
+	}
 	var endpoint string
 	switch {
 	case strings.HasPrefix(r.URL.Path, ServicePath):
@@ -262,28 +274,72 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	d := s.routes.Load().table.Lookup(endpoint)
+	d := table.Lookup(endpoint)
 	if d == nil {
 		http.Error(w, fmt.Sprintf("no WebSocket endpoint %q is served here", endpoint), http.StatusNotFound)
 		return
 	}
+	s.serveWebSocket(w, r, d)
+}
+
+// serveWebSocket upgrades r into a connection of the endpoint of d.
+func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, d *endpoints.Descriptor) {
 	if !websocket.IsWebSocketUpgrade(r) {
-		http.Error(w, fmt.Sprintf("endpoint %q is a WebSocket endpoint: connect with a WebSocket client (Upgrade: websocket)", endpoint), http.StatusBadRequest)
+		http.Error(w, fmt.Sprintf("endpoint %q is a WebSocket endpoint: connect with a WebSocket client (Upgrade: websocket)", d.Endpoint), http.StatusBadRequest)
 		return
 	}
 	ws, err := s.upgrader.Upgrade(w, r, nil)
 	if err != nil {
-		s.log.Debug("upgrade failed", "endpoint", endpoint, "remote", r.RemoteAddr, "error", err)
+		s.log.Debug("upgrade failed", "endpoint", d.Endpoint, "remote", r.RemoteAddr, "error", err)
 		return // the upgrader has answered with the HTTP error
 	}
 	c := s.hub.Add(ws, hub.Info{
-		Endpoint:   endpoint,
+		Endpoint:   d.Endpoint,
 		Project:    d.Project,
 		RemoteAddr: r.RemoteAddr,
 		Header:     r.Header.Clone(),
 		Query:      r.URL.Query(),
 	})
 	go c.Serve(router{s})
+}
+
+// serveRequest runs the HTTP handler of d for r.
+func (s *Server) serveRequest(w http.ResponseWriter, r *http.Request, d *endpoints.Descriptor) {
+	if !slices.Contains(d.Methods, r.Method) {
+		w.Header().Set("Allow", strings.Join(d.Methods, ", "))
+		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": fmt.Sprintf("method %s is not allowed here; use %s", r.Method, strings.Join(d.Methods, ", "))})
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.Server.HTTPBodyLimit))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"error": fmt.Sprintf("request body over the limit of %d bytes", s.cfg.Server.HTTPBodyLimit)})
+			return
+		}
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "reading the request body: " + err.Error()})
+		return
+	}
+	g := s.generation(d.Project)
+	if g == nil {
+		http.NotFound(w, r)
+		return
+	}
+	resp := g.ServeRequest(d.Path, &runtime.Request{
+		Method:     r.Method,
+		Path:       r.URL.Path,
+		Query:      r.URL.Query(),
+		Header:     r.Header,
+		Body:       body,
+		RemoteAddr: r.RemoteAddr,
+	})
+	for k, v := range resp.Header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(resp.Status)
+	if r.Method != http.MethodHead {
+		w.Write(resp.Body)
+	}
 }
 
 // generation returns the generation currently serving project, or nil.
@@ -420,7 +476,7 @@ func copyGens(gens map[string]*runtime.Generation) map[string]*runtime.Generatio
 func endpointNames(p *endpoints.Project) []string {
 	names := make([]string, len(p.Descriptors))
 	for i, d := range p.Descriptors {
-		names[i] = d.Endpoint
+		names[i] = d.Key()
 	}
 	return names
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -38,6 +39,20 @@ func TestChatStarterBroadcasts(t *testing.T) {
 		if !strings.Contains(got, `"text":"hi all"`) || !strings.Contains(got, `"name":"bob"`) {
 			t.Fatalf("got %s, want bob's message", got)
 		}
+	}
+}
+
+func TestStarterInfo(t *testing.T) {
+	s := start(t, "../projects", nil)
+	s.dial(t, "chat?name=ada").read()
+	resp, err := http.Get("http://" + s.addr + "/api/starter/info")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(body) != `{"chat":1,"echo":0}` {
+		t.Fatalf("got %s, want one chat connection", body)
 	}
 }
 

@@ -3,8 +3,11 @@ package server
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/gorilla/websocket"
@@ -14,7 +17,14 @@ import (
 
 func TestTLSSelfSigned(t *testing.T) {
 	var dataPath string
-	s := start(t, "../projects", func(c *config.Config) {
+	root := t.TempDir()
+	writeFiles(t, root, map[string]string{
+		"app/echo.websocket": `{"endpoint": "echo", "handler": "app/echo"}`,
+		"app/echo.js":        `export const onMessage = (m) => m;`,
+		"app/info.http":      `{"path": "/System/Info", "handler": "app/info"}`,
+		"app/info.js":        `export const onRequest = (req) => ({ secure: true, host: req.headers.host });`,
+	})
+	s := start(t, root, func(c *config.Config) {
 		c.TLS.Enabled = true
 		dataPath = c.Data.Path
 	})
@@ -38,6 +48,17 @@ func TestTLSSelfSigned(t *testing.T) {
 	c := &client{t: t, ws: ws}
 	if got := c.ask("secure"); got != "secure" {
 		t.Fatalf("got %q over wss, want the echo", got)
+	}
+
+	httpc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
+	resp, err := httpc.Get("https://" + s.addr + "/System/Info")
+	if err != nil {
+		t.Fatalf("https request trusting the generated certificate: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"secure":true`) {
+		t.Fatalf("got %d %s over https, want the handler's JSON", resp.StatusCode, body)
 	}
 
 	untrusting := websocket.Dialer{TLSClientConfig: &tls.Config{RootCAs: x509.NewCertPool()}}

@@ -67,4 +67,25 @@ declare module "sdk/net" {
     /** The connections in one of the project's rooms. */
     members(room: string): Connection[];
   };
+
+  /** What an HTTP handler's onRequest(request) receives (a *.http descriptor). */
+  export interface HttpRequest {
+    method: string;
+    path: string;
+    query: Record<string, string>;
+    /** Names in lower case, first value only. */
+    headers: Record<string, string>;
+    /** The body as text. */
+    body: string;
+    /** The parsed body when Content-Type is JSON, else undefined. */
+    json?: any;
+    remoteAddress: string;
+  }
+
+  /** A full HTTP response; any other return value of onRequest is the body of a 200. */
+  export interface HttpResponse {
+    status: number;
+    headers?: Record<string, string>;
+    body?: Message;
+  }
 }

@@ -1,0 +1,227 @@
+package runtime
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"mime"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/dop251/goja"
+)
+
+// OnRequest is the method name of HTTP events, as getMethod() returns it.
+const OnRequest = "onrequest"
+
+// Request is an HTTP request for a handler's onRequest.
+type Request struct {
+	Method     string
+	Path       string
+	Query      url.Values
+	Header     http.Header
+	Body       []byte
+	RemoteAddr string
+}
+
+// Response is a handler's answer to a Request.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// jsonResponse is a Response with a JSON body.
+func jsonResponse(status int, v any) Response {
+	body, _ := json.Marshal(v)
+	return Response{Status: status, Header: http.Header{"Content-Type": {"application/json"}}, Body: body}
+}
+
+// ServeRequest runs the onRequest handler mounted at path on one of the
+// generation's workers and returns its response. A thrown error or rejected promise
+// is a 500 with a JSON error body (the stack goes to the log only), a handler that
+// runs out of time (or whose promise does not settle within the event time limit)
+// a 504, a body that is declared JSON but is not a 400.
+func (g *Generation) ServeRequest(path string, req *Request) Response {
+	i := int(g.next.Add(1) % uint64(len(g.workers)))
+	h, w := g.handlers[i][path], g.workers[i]
+	if h == nil {
+		return jsonResponse(http.StatusNotFound, map[string]string{"error": "no handler at " + path})
+	}
+	if isJSON(req.Header.Get("Content-Type")) && len(req.Body) > 0 && !json.Valid(req.Body) {
+		return jsonResponse(http.StatusBadRequest, map[string]string{"error": "the request body is declared JSON (Content-Type) but is not valid JSON"})
+	}
+	done := make(chan Response, 1)
+	respond := func(r Response) {
+		select {
+		case done <- r:
+		default: // answered already
+		}
+	}
+	if !w.loop.RunOnLoop(func(*goja.Runtime) { w.request(h, path, req, respond) }) {
+		return jsonResponse(http.StatusServiceUnavailable, map[string]string{"error": "the project is reloading; try again"})
+	}
+	timer := time.NewTimer(w.opts.EventTimeout + 100*time.Millisecond)
+	defer timer.Stop()
+	select {
+	case r := <-done:
+		return r
+	case <-timer.C:
+		w.log.Error("request timed out", "path", path, "method", req.Method, "limit", w.opts.EventTimeout)
+		return jsonResponse(http.StatusGatewayTimeout, map[string]string{"error": "the handler did not answer within " + w.opts.EventTimeout.String()})
+	}
+}
+
+func isJSON(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
+}
+
+// request runs on the worker's loop.
+func (w *Worker) request(h *Handler, path string, req *Request, respond func(Response)) {
+	ev := &Event{Method: OnRequest, Endpoint: path}
+	fail := func(err error) {
+		w.logError(OnRequest, ev, err)
+		var intr *goja.InterruptedError
+		if errors.As(err, &intr) {
+			respond(jsonResponse(http.StatusGatewayTimeout, map[string]string{"error": "the handler ran out of time"}))
+			return
+		}
+		respond(jsonResponse(http.StatusInternalServerError, map[string]string{"error": "internal error in the request handler (details are in the server log)"}))
+	}
+	prev := w.event
+	w.event = ev
+	err := w.guard(func() error {
+		res, err := h.onRequest(goja.Undefined(), w.requestObject(req))
+		if err != nil {
+			return err
+		}
+		return w.settle(res, func(v goja.Value) {
+			r, err := w.response(v)
+			if err != nil {
+				fail(err)
+				return
+			}
+			respond(r)
+		}, fail)
+	})
+	w.event = prev
+	if err != nil {
+		fail(err)
+	}
+}
+
+// requestObject is what onRequest receives.
+func (w *Worker) requestObject(req *Request) *goja.Object {
+	rt := w.rt
+	o := rt.NewObject()
+	o.Set("method", req.Method)
+	o.Set("path", req.Path)
+	o.Set("query", firstValues(rt, req.Query, false))
+	o.Set("headers", firstValues(rt, req.Header, true))
+	o.Set("remoteAddress", req.RemoteAddr)
+	o.Set("body", string(req.Body))
+	var parsed goja.Value = goja.Undefined()
+	if isJSON(req.Header.Get("Content-Type")) && len(req.Body) > 0 {
+		if v, err := w.parseJSON(goja.Undefined(), rt.ToValue(string(req.Body))); err == nil {
+			parsed = v
+		}
+	}
+	o.Set("json", parsed)
+	return o
+}
+
+// firstValues turns a multi-valued map into an object of first values, in key order.
+func firstValues(rt *goja.Runtime, m map[string][]string, lower bool) *goja.Object {
+	o := rt.NewObject()
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		if v := m[k]; len(v) > 0 {
+			if lower {
+				k = strings.ToLower(k)
+			}
+			o.Set(k, v[0])
+		}
+	}
+	return o
+}
+
+// fullResponseKeys are the keys of a full response object.
+var fullResponseKeys = map[string]bool{"status": true, "headers": true, "body": true}
+
+// response turns onRequest's result into a Response: undefined is 204; an object
+// with a numeric status and no keys but status, headers and body is a full
+// response; anything else is a 200 body.
+func (w *Worker) response(v goja.Value) (Response, error) {
+	if goja.IsUndefined(v) {
+		return Response{Status: http.StatusNoContent}, nil
+	}
+	if obj, ok := v.(*goja.Object); ok && obj.ClassName() == "Object" && isFullResponse(obj) {
+		r := Response{Header: http.Header{}}
+		r.Status = int(obj.Get("status").ToInteger())
+		if r.Status < 100 || r.Status > 599 {
+			return r, fmt.Errorf("response status %d is not an HTTP status (100-599)", r.Status)
+		}
+		if hv := obj.Get("headers"); hv != nil && !goja.IsUndefined(hv) && !goja.IsNull(hv) {
+			ho, ok := hv.(*goja.Object)
+			if !ok {
+				return r, errors.New("response headers must be an object of name: value")
+			}
+			for _, k := range ho.Keys() {
+				r.Header.Set(k, ho.Get(k).String())
+			}
+		}
+		if bv := obj.Get("body"); bv != nil && !goja.IsUndefined(bv) && !goja.IsNull(bv) {
+			body, ctype, err := w.body(bv)
+			if err != nil {
+				return r, err
+			}
+			r.Body = body
+			if r.Header.Get("Content-Type") == "" {
+				r.Header.Set("Content-Type", ctype)
+			}
+		}
+		return r, nil
+	}
+	body, ctype, err := w.body(v)
+	if err != nil {
+		return Response{}, err
+	}
+	return Response{Status: http.StatusOK, Header: http.Header{"Content-Type": {ctype}}, Body: body}, nil
+}
+
+func isFullResponse(obj *goja.Object) bool {
+	status := obj.Get("status")
+	if status == nil || goja.IsUndefined(status) {
+		return false
+	}
+	if _, ok := status.Export().(int64); !ok {
+		return false
+	}
+	for _, k := range obj.Keys() {
+		if !fullResponseKeys[k] {
+			return false
+		}
+	}
+	return true
+}
+
+// body encodes a response body by the rule for everything blimp sends: a string is
+// text, bytes are bytes, anything else is JSON.
+func (w *Worker) body(v goja.Value) ([]byte, string, error) {
+	m, err := w.Encode(v)
+	if err != nil {
+		return nil, "", fmt.Errorf("response body: %w", err)
+	}
+	switch {
+	case m.Binary:
+		return m.Data, "application/octet-stream", nil
+	case goja.IsString(v):
+		return m.Data, "text/plain; charset=utf-8", nil
+	default:
+		return m.Data, "application/json", nil
+	}
+}
