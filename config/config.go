@@ -2,6 +2,8 @@ package config
 
 import (
 	"bytes"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"net/url"
@@ -22,6 +24,7 @@ type Config struct {
 	Projects Projects `toml:"projects"`
 	Data     Data     `toml:"data"`
 	TLS      TLS      `toml:"tls"`
+	Clients  Clients  `toml:"clients"`
 	Admin    Admin    `toml:"admin"`
 	Runtime  Runtime  `toml:"runtime"`
 	Log      Log      `toml:"log"`
@@ -32,6 +35,52 @@ type TLS struct {
 	Enabled bool   `toml:"enabled"`
 	Cert    string `toml:"cert"`
 	Key     string `toml:"key"`
+}
+
+// Clients configures the outbound WebSocket clients handlers create with
+// websockets.createWebsocket.
+type Clients struct {
+	// CAFile is a PEM bundle of extra CA certificates trusted for wss://, on top
+	// of the system's; empty means the system's only.
+	CAFile string `toml:"ca_file"`
+}
+
+// CertPool returns the system's trusted CAs plus those of CAFile, or nil (the
+// system's) when CAFile is empty. The file must hold at least one PEM
+// certificate, and every certificate in it must parse.
+func (c Clients) CertPool() (*x509.CertPool, error) {
+	if c.CAFile == "" {
+		return nil, nil
+	}
+	data, err := os.ReadFile(c.CAFile)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	n := 0
+	for rest := data; ; {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		cert, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("%s: certificate %d: %w", c.CAFile, n+1, err)
+		}
+		pool.AddCert(cert)
+		n++
+	}
+	if n == 0 {
+		return nil, fmt.Errorf("%s holds no PEM certificate (-----BEGIN CERTIFICATE-----)", c.CAFile)
+	}
+	return pool, nil
 }
 
 // Admin configures the HTTP admin API.
@@ -50,6 +99,9 @@ type Server struct {
 	PongTimeout    Duration `toml:"pong_timeout"`
 	AllowedOrigins []string `toml:"allowed_origins"`
 	HTTPBodyLimit  int64    `toml:"http_body_limit"`
+	MaxConnections int      `toml:"max_connections"`
+	HandshakeRate  float64  `toml:"handshake_rate"`
+	ShutdownGrace  Duration `toml:"shutdown_grace"`
 }
 
 // Projects configures where projects are found.
@@ -155,6 +207,15 @@ func (c *Config) Validate() error {
 	if c.Server.HTTPBodyLimit < 1 {
 		bad("server.http_body_limit", "must be at least 1 byte, got %d", c.Server.HTTPBodyLimit)
 	}
+	if c.Server.MaxConnections < 0 {
+		bad("server.max_connections", "must be 0 (no limit) or more, got %d", c.Server.MaxConnections)
+	}
+	if c.Server.HandshakeRate < 0 {
+		bad("server.handshake_rate", "must be 0 (no limit) or more, got %g", c.Server.HandshakeRate)
+	}
+	if c.Server.ShutdownGrace.Duration < 0 {
+		bad("server.shutdown_grace", "must not be negative, got %s", c.Server.ShutdownGrace)
+	}
 	if c.Server.QueueBytes < 1024 {
 		bad("server.queue_bytes", "must be at least 1024 bytes, got %d", c.Server.QueueBytes)
 	}
@@ -179,6 +240,9 @@ func (c *Config) Validate() error {
 	}
 	if (c.TLS.Cert == "") != (c.TLS.Key == "") {
 		bad("tls.cert", "tls.cert and tls.key go together: set both, or neither to generate a self-signed certificate")
+	}
+	if _, err := c.Clients.CertPool(); err != nil {
+		bad("clients.ca_file", "%v", err)
 	}
 	if c.Admin.Token != "" && len(c.Admin.Token) < 16 {
 		bad("admin.token", "must be at least 16 characters (or empty to turn the admin API off)")

@@ -32,6 +32,8 @@ type Descriptor struct {
 	Path string
 	// Methods are the HTTP methods an HTTP handler answers (default GET).
 	Methods []string
+	// Compression opts a WebSocket endpoint in to permessage-deflate.
+	Compression bool
 	// Handler is the handler module path as written, relative to the projects root.
 	Handler string
 	// Description is free text.
@@ -83,7 +85,7 @@ var endpointName = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
 
 // fields are the descriptor fields blimp reads, per kind.
 var fields = map[string]map[string]bool{
-	KindWebSocket: {"handler": true, "endpoint": true, "description": true, "path": true},
+	KindWebSocket: {"handler": true, "endpoint": true, "description": true, "path": true, "compression": true},
 	KindHTTP:      {"handler": true, "path": true, "methods": true, "description": true},
 }
 
@@ -180,6 +182,11 @@ func parse(file string, data []byte, kind string) (*Descriptor, error) {
 	if d.Path != "" {
 		if err := checkMountPath(d.Path); err != nil {
 			errs = append(errs, err)
+		}
+	}
+	if v, ok := raw["compression"]; ok && kind == KindWebSocket {
+		if err := json.Unmarshal(v, &d.Compression); err != nil {
+			errs = append(errs, fmt.Errorf(`"compression" must be true or false, got %s`, v))
 		}
 	}
 	if kind == KindHTTP {

@@ -62,8 +62,11 @@ func (c *Conn) Send(m *Message) error {
 		return ErrClosed
 	}
 	if c.queued+len(m.Data) > c.hub.opts.QueueBytes {
-		c.mu.Unlock()
 		reason := fmt.Sprintf("slow consumer: more than %d bytes queued", c.hub.opts.QueueBytes)
+		c.closing = true
+		c.closeCode, c.closeReason = websocket.ClosePolicyViolation, reason
+		c.queue = nil // free the backlog now; the writer stops after its current batch
+		c.mu.Unlock()
 		c.hub.log.Warn("closing slow connection", "conn", c.ID, "endpoint", c.Endpoint, "remote", c.RemoteAddr, "queued_limit", c.hub.opts.QueueBytes)
 		go c.abort(websocket.ClosePolicyViolation, reason)
 		return ErrClosed
@@ -112,18 +115,31 @@ func (c *Conn) write() {
 		c.mu.Unlock()
 
 		c.ws.SetWriteDeadline(time.Now().Add(c.hub.opts.WriteTimeout))
+		bc, batched := c.ws.NetConn().(*batchConn)
+		if batched {
+			bc.begin()
+		}
 		sent := 0
+		var err error
 		for _, f := range batch {
-			if err := c.writeFrame(f); err != nil {
-				c.ws.NetConn().Close() // the reader sees the failure and ends the connection
-				c.mu.Lock()
-				c.queue, c.queued, c.writing = nil, 0, false
-				c.mu.Unlock()
-				return
+			if err = c.writeFrame(f); err != nil {
+				break
 			}
 			if f.msg != nil {
 				sent += len(f.msg.Data)
 			}
+		}
+		if batched {
+			if ferr := bc.flush(); err == nil {
+				err = ferr
+			}
+		}
+		if err != nil {
+			c.ws.NetConn().Close() // the reader sees the failure and ends the connection
+			c.mu.Lock()
+			c.queue, c.queued, c.writing = nil, 0, false
+			c.mu.Unlock()
+			return
 		}
 		c.mu.Lock()
 		c.queued -= sent

@@ -3,10 +3,13 @@
 // fans messages out through a Broker.
 //
 // Each Conn has one reader goroutine (Serve) and at most one writer goroutine, which
-// exists only while frames are queued: an idle connection parks no writer. The queue
-// is bounded in bytes; a client that does not keep up is closed with 1008 instead of
-// growing memory. Broadcasts encode their frame once (a Message) and hand the same
-// bytes to every receiver.
+// exists only while frames are queued: an idle connection parks no writer. The writer
+// gathers every queued frame into one write (batch.go wraps the hijacked network
+// connection for that). The queue is bounded in bytes; a client that does not keep
+// up is closed with 1008 instead of growing memory. Broadcasts and room publishes
+// encode their frame once (a Message) and hand the same bytes to every receiver.
+// Rooms (per project) are held here, outside any JavaScript runtime, so membership
+// survives reloads.
 //
 // Concurrency: Hub and Conn are safe for concurrent use. Handler methods for one Conn
 // are called from its reader goroutine, in order; a Handler must not block for long

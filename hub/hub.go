@@ -59,7 +59,8 @@ type Hub struct {
 	opts Options
 	log  *slog.Logger
 
-	mu         sync.RWMutex // guards conns, byEndpoint, rooms and every Conn's joined
+	mu         sync.RWMutex // guards closed, conns, byEndpoint, rooms and every Conn's joined
+	closed     bool
 	conns      map[string]*Conn
 	byEndpoint map[string]map[string]*Conn
 	rooms      map[roomKey]map[string]*Conn
@@ -88,7 +89,7 @@ func New(opts Options) *Hub {
 type roomKey struct{ project, room string }
 
 // Add registers a freshly upgraded connection. Call Serve on the result to start
-// reading from it.
+// reading from it. After Shutdown it closes ws with 1001 and returns nil.
 func (h *Hub) Add(ws *websocket.Conn, info Info) *Conn {
 	slot := rand.Uint64()
 	c := &Conn{
@@ -106,6 +107,13 @@ func (h *Hub) Add(ws *websocket.Conn, info Info) *Conn {
 	}
 	c.release = func() { <-c.inflight }
 	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(time.Second))
+		ws.Close()
+		return nil
+	}
+	h.readers.Add(1) // under mu, so never concurrent with Wait after Shutdown
 	h.conns[c.ID] = c
 	set := h.byEndpoint[c.Endpoint]
 	if set == nil {
@@ -114,7 +122,6 @@ func (h *Hub) Add(ws *websocket.Conn, info Info) *Conn {
 	}
 	set[c.ID] = c
 	h.mu.Unlock()
-	h.readers.Add(1)
 	return c
 }
 
@@ -241,8 +248,11 @@ func (h *Hub) CloseEndpoint(endpoint string, code int, reason string) {
 	}
 }
 
-// CloseAll closes every connection with code and reason.
-func (h *Hub) CloseAll(code int, reason string) {
+// Shutdown closes every connection with code and reason and refuses new ones.
+func (h *Hub) Shutdown(code int, reason string) {
+	h.mu.Lock()
+	h.closed = true
+	h.mu.Unlock()
 	h.CloseEndpoint("", code, reason)
 }
 

@@ -104,10 +104,15 @@ func CloseArgs(w *Worker, what string, codeV, reasonV goja.Value) (int, string) 
 }
 
 // ConnObject returns the JavaScript object for c: the worker's own, with its data,
-// when c is pinned here, else a fresh object with the same metadata and methods.
+// when c is pinned to this worker (taking the data over from a previous generation
+// if need be), else a fresh object with the same metadata and methods and an empty
+// data (a connection pinned to another worker of the project).
 func (w *Worker) ConnObject(c *hub.Conn) *goja.Object {
 	if st, ok := w.conns[c.ID]; ok {
 		return st.obj
+	}
+	if c.Project == w.project && w.endpoints[c.Endpoint] && int(c.Slot%uint64(w.of)) == w.slot {
+		return w.state(c).obj
 	}
 	return w.newConnObject(c)
 }

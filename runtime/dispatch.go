@@ -131,7 +131,7 @@ func (w *Worker) failed(h *Handler, ev *Event, conn goja.Value, err error) {
 		return
 	}
 	msg := scriptError(ev.Method, err, w.opts.EventTimeout).Error()
-	w.Fire(h, &Event{Method: OnError, Endpoint: ev.Endpoint, Conn: ev.Conn, Error: msg}, conn, nil, w.rt.ToValue(msg), conn)
+	w.Fire(h, &Event{Method: OnError, Endpoint: ev.Endpoint, Conn: ev.Conn, Client: ev.Client, Error: msg}, conn, nil, w.rt.ToValue(msg), conn)
 }
 
 // Send encodes v and queues it on c, logging what cannot be sent.
@@ -146,7 +146,15 @@ func (w *Worker) Send(c *hub.Conn, v goja.Value) {
 
 // connection events, run on the loop of the worker c is pinned to.
 
+// handles reports whether h runs for an event that fn would handle: the export is
+// there, or h is Script style. Events nobody handles make no JavaScript state, so an
+// idle connection of an endpoint without onOpen holds none.
+func (h *Handler) handles(fn goja.Callable) bool { return fn != nil || h.Script }
+
 func (w *Worker) open(h *Handler, c *hub.Conn) {
+	if !h.handles(h.onOpen) {
+		return
+	}
 	st := w.state(c)
 	w.Fire(h, &Event{Method: OnOpen, Endpoint: c.Endpoint, Conn: c}, st.obj, nil, st.obj)
 }
@@ -168,11 +176,18 @@ func (w *Worker) message(h *Handler, c *hub.Conn, binary bool, data []byte) {
 }
 
 func (w *Worker) connError(h *Handler, c *hub.Conn, text string) {
+	if !h.handles(h.onError) {
+		return
+	}
 	st := w.state(c)
 	w.Fire(h, &Event{Method: OnError, Endpoint: c.Endpoint, Conn: c, Error: text}, st.obj, nil, w.rt.ToValue(text), st.obj)
 }
 
 func (w *Worker) close(h *Handler, c *hub.Conn, code int, reason string) {
+	if _, ok := w.conns[c.ID]; !ok && !h.handles(h.onClose) {
+		w.opts.Sessions.drop(c.ID)
+		return
+	}
 	st := w.state(c)
 	delete(w.conns, c.ID)
 	w.opts.Sessions.drop(c.ID)

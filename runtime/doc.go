@@ -10,7 +10,13 @@
 // relative paths inside the project only, and `sdk/*` names through the Modules
 // table the server passes in, one instance per worker.
 //
+// Native modules may drive events of their own through the same machinery: Fire
+// runs any Handler (loaded with LoadHandler, resolved with ResolveHandler) for an
+// Event, as sdk/net does for outbound clients, and OnRetire lets a module release
+// what it holds for a worker when its generation retires.
+//
 // Concurrency: network goroutines never touch a goja runtime. Every call into
 // JavaScript happens on the worker's loop goroutine; other goroutines hand work to it
-// with Worker.Do. Generation methods are safe for concurrent use.
+// with Worker.Do. Retire hooks run on the loop too, before the worker stops.
+// Generation methods are safe for concurrent use.
 package runtime

@@ -134,6 +134,9 @@ func (w *Worker) logError(context string, ev *Event, err error) {
 		if ev.Conn != nil {
 			attrs = append(attrs, "conn", ev.Conn.ID)
 		}
+		if ev.Client != "" {
+			attrs = append(attrs, "client", ev.Client)
+		}
 	}
 	if se.Stack != "" {
 		attrs = append(attrs, "stack", se.Stack)

@@ -16,7 +16,7 @@ import (
 // Generation is one loaded version of a project: its workers, each with every
 // endpoint's handler loaded. A reload builds a new Generation beside the old one and
 // swaps it in; connections keep their worker slot, so their next events run the new
-// code. Generation implements hub.Handler and is safe for concurrent use.
+// code. Generation is safe for concurrent use.
 type Generation struct {
 	Project *endpoints.Project
 
@@ -42,7 +42,7 @@ func Start(p *endpoints.Project, opts Options) (*Generation, error) {
 	}
 	g := &Generation{Project: p}
 	for i := 0; i < opts.Workers; i++ {
-		w, err := newWorker(p, opts)
+		w, err := newWorker(p, i, opts)
 		if err != nil {
 			g.Stop()
 			return nil, fmt.Errorf("project %q: %w", p.Name, err)
@@ -128,27 +128,31 @@ func (g *Generation) pin(c *hub.Conn, fn func(w *Worker, h *Handler)) bool {
 	})
 }
 
-// Open implements hub.Handler.
-func (g *Generation) Open(c *hub.Conn) {
-	g.pin(c, func(w *Worker, h *Handler) { w.open(h, c) })
+// The event methods below queue one connection event to the worker c is pinned to.
+// Each reports false when the generation cannot take it (it has stopped, or does not
+// serve c's endpoint); the caller then offers it to the generation that replaced
+// this one, so no event is lost to a reload. Message calls done only when it
+// reports true.
+
+// Open queues c's open event.
+func (g *Generation) Open(c *hub.Conn) bool {
+	return g.pin(c, func(w *Worker, h *Handler) { w.open(h, c) })
 }
 
-// Message implements hub.Handler.
-func (g *Generation) Message(c *hub.Conn, binary bool, data []byte, done func()) {
-	if !g.pin(c, func(w *Worker, h *Handler) {
+// Message queues a message of c; done is called once it has been handled.
+func (g *Generation) Message(c *hub.Conn, binary bool, data []byte, done func()) bool {
+	return g.pin(c, func(w *Worker, h *Handler) {
 		defer done()
 		w.message(h, c, binary, data)
-	}) {
-		done()
-	}
+	})
 }
 
-// Error implements hub.Handler.
-func (g *Generation) Error(c *hub.Conn, err error) {
-	g.pin(c, func(w *Worker, h *Handler) { w.connError(h, c, err.Error()) })
+// Error queues a failure of c's connection.
+func (g *Generation) Error(c *hub.Conn, err error) bool {
+	return g.pin(c, func(w *Worker, h *Handler) { w.connError(h, c, err.Error()) })
 }
 
-// Close implements hub.Handler.
-func (g *Generation) Close(c *hub.Conn, code int, reason string) {
-	g.pin(c, func(w *Worker, h *Handler) { w.close(h, c, code, reason) })
+// Close queues c's close event.
+func (g *Generation) Close(c *hub.Conn, code int, reason string) bool {
+	return g.pin(c, func(w *Worker, h *Handler) { w.close(h, c, code, reason) })
 }

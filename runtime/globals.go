@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"strings"
@@ -114,6 +115,31 @@ func (w *Worker) installText(rt *goja.Runtime) {
 		})
 		return nil
 	})
+}
+
+// installCrypto adds the part of Web Crypto handlers need for ids and tokens:
+// crypto.randomUUID() and crypto.getRandomValues(typedArray), from crypto/rand.
+func (w *Worker) installCrypto(rt *goja.Runtime) {
+	c := rt.NewObject()
+	c.Set("randomUUID", func() string {
+		var b [16]byte
+		rand.Read(b[:])
+		b[6] = b[6]&0x0f | 0x40 // version 4
+		b[8] = b[8]&0x3f | 0x80 // RFC 4122 variant
+		return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+	})
+	c.Set("getRandomValues", func(v goja.Value) goja.Value {
+		b, ok := w.Bytes(v)
+		if !ok || goja.IsUndefined(v) {
+			w.Throw(errors.New("crypto.getRandomValues takes a typed array"))
+		}
+		if len(b) > 65536 {
+			w.Throw(fmt.Errorf("crypto.getRandomValues: at most 65536 bytes at a time, got %d", len(b)))
+		}
+		rand.Read(b)
+		return v
+	})
+	rt.Set("crypto", c)
 }
 
 // Uint8Array returns a new Uint8Array holding a copy of b.

@@ -26,6 +26,8 @@ type Request struct {
 	Header     http.Header
 	Body       []byte
 	RemoteAddr string
+	// Secure reports whether the request came over TLS.
+	Secure bool
 }
 
 // Response is a handler's answer to a Request.
@@ -42,18 +44,19 @@ func jsonResponse(status int, v any) Response {
 }
 
 // ServeRequest runs the onRequest handler mounted at path on one of the
-// generation's workers and returns its response. A thrown error or rejected promise
+// generation's workers and returns its response. It reports false, with no
+// response, when the generation has stopped: ask the one that replaced it. A thrown error or rejected promise
 // is a 500 with a JSON error body (the stack goes to the log only), a handler that
 // runs out of time (or whose promise does not settle within the event time limit)
 // a 504, a body that is declared JSON but is not a 400.
-func (g *Generation) ServeRequest(path string, req *Request) Response {
+func (g *Generation) ServeRequest(path string, req *Request) (Response, bool) {
 	i := int(g.next.Add(1) % uint64(len(g.workers)))
 	h, w := g.handlers[i][path], g.workers[i]
 	if h == nil {
-		return jsonResponse(http.StatusNotFound, map[string]string{"error": "no handler at " + path})
+		return jsonResponse(http.StatusNotFound, map[string]string{"error": "no handler at " + path}), true
 	}
 	if isJSON(req.Header.Get("Content-Type")) && len(req.Body) > 0 && !json.Valid(req.Body) {
-		return jsonResponse(http.StatusBadRequest, map[string]string{"error": "the request body is declared JSON (Content-Type) but is not valid JSON"})
+		return jsonResponse(http.StatusBadRequest, map[string]string{"error": "the request body is declared JSON (Content-Type) but is not valid JSON"}), true
 	}
 	done := make(chan Response, 1)
 	respond := func(r Response) {
@@ -63,16 +66,16 @@ func (g *Generation) ServeRequest(path string, req *Request) Response {
 		}
 	}
 	if !w.loop.RunOnLoop(func(*goja.Runtime) { w.request(h, path, req, respond) }) {
-		return jsonResponse(http.StatusServiceUnavailable, map[string]string{"error": "the project is reloading; try again"})
+		return Response{}, false
 	}
 	timer := time.NewTimer(w.opts.EventTimeout + 100*time.Millisecond)
 	defer timer.Stop()
 	select {
 	case r := <-done:
-		return r
+		return r, true
 	case <-timer.C:
 		w.log.Error("request timed out", "path", path, "method", req.Method, "limit", w.opts.EventTimeout)
-		return jsonResponse(http.StatusGatewayTimeout, map[string]string{"error": "the handler did not answer within " + w.opts.EventTimeout.String()})
+		return jsonResponse(http.StatusGatewayTimeout, map[string]string{"error": "the handler did not answer within " + w.opts.EventTimeout.String()}), true
 	}
 }
 
@@ -124,6 +127,7 @@ func (w *Worker) requestObject(req *Request) *goja.Object {
 	o.Set("query", firstValues(rt, req.Query, false))
 	o.Set("headers", firstValues(rt, req.Header, true))
 	o.Set("remoteAddress", req.RemoteAddr)
+	o.Set("secure", req.Secure)
 	o.Set("body", string(req.Body))
 	var parsed goja.Value = goja.Undefined()
 	if isJSON(req.Header.Get("Content-Type")) && len(req.Body) > 0 {

@@ -94,9 +94,11 @@ func (w *Worker) release(id string) {
 	w.opts.Sessions.park(id, w, data)
 }
 
-// retire stops the worker after running the events already queued, then parks the
-// state of every connection it holds for the next generation.
+// retire runs the retire hooks (after the events already queued), stops the worker
+// after running the events queued meanwhile, then parks the state of every
+// connection it holds for the next generation.
 func (w *Worker) retire() {
+	w.runRetireHooks()
 	w.loop.Terminate()
 	w.limit.Stop()
 	for id := range w.conns {

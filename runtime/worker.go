@@ -61,6 +61,9 @@ type Event struct {
 	Message goja.Value
 	// Error is the error text (onerror).
 	Error string
+	// Client is the id of the outbound client (createWebsocket) the event belongs
+	// to, if any.
+	Client string
 }
 
 // Worker is one goja runtime with its event loop, owned by one goroutine. All its
@@ -69,6 +72,7 @@ type Event struct {
 type Worker struct {
 	project   string
 	dir       string
+	slot, of  int             // this worker is number slot of the generation's of workers
 	endpoints map[string]bool // the project's endpoints
 	opts      Options
 	log       *slog.Logger
@@ -87,6 +91,8 @@ type Worker struct {
 	connProto *goja.Object
 	rejected  map[*goja.Promise]struct{} // rejections no handler has caught yet
 	retired   chan struct{}              // closed once the worker has stopped and parked its connections
+	onRetire  []func()                   // retire hooks, in registration order (see OnRetire)
+	retiring  bool                       // set once the retire hooks start
 
 	mu       sync.Mutex // guards running, seq, armed
 	running  bool
@@ -97,8 +103,10 @@ type Worker struct {
 }
 
 // newWorker starts a worker for the project in dir and sets up its globals.
-func newWorker(p *endpoints.Project, opts Options) (*Worker, error) {
+func newWorker(p *endpoints.Project, slot int, opts Options) (*Worker, error) {
 	w := &Worker{
+		slot:      slot,
+		of:        opts.Workers,
 		project:   p.Name,
 		dir:       p.Dir,
 		endpoints: map[string]bool{},
@@ -143,6 +151,7 @@ func (w *Worker) setup(rt *goja.Runtime) error {
 	w.installTimers(rt)
 	rt.SetAsyncContextTracker(&eventTracker{w: w})
 	w.installText(rt)
+	w.installCrypto(rt)
 	stringify, _ := goja.AssertFunction(rt.Get("JSON").ToObject(rt).Get("stringify"))
 	isView, _ := goja.AssertFunction(rt.Get("ArrayBuffer").ToObject(rt).Get("isView"))
 	parse, _ := goja.AssertFunction(rt.Get("JSON").ToObject(rt).Get("parse"))
@@ -271,6 +280,8 @@ type consolePrinter struct{ w *Worker }
 func (p consolePrinter) attrs() []any {
 	if ev := p.w.event; ev != nil && ev.Endpoint != "" {
 		return []any{"endpoint", ev.Endpoint}
+	} else if ev != nil && ev.Client != "" {
+		return []any{"client", ev.Client}
 	}
 	return nil
 }

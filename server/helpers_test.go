@@ -85,7 +85,7 @@ type testServer struct {
 }
 
 // writeFiles writes files (path relative to root -> content) under root.
-func writeFiles(t *testing.T, root string, files map[string]string) {
+func writeFiles(t testing.TB, root string, files map[string]string) {
 	t.Helper()
 	for name, content := range files {
 		p := filepath.Join(root, filepath.FromSlash(name))
@@ -99,7 +99,7 @@ func writeFiles(t *testing.T, root string, files map[string]string) {
 }
 
 // start serves the projects under root on 127.0.0.1, with cfg changed by tune.
-func start(t *testing.T, root string, tune func(*config.Config)) *testServer {
+func start(t testing.TB, root string, tune func(*config.Config)) *testServer {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Projects.Root = root

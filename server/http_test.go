@@ -194,3 +194,26 @@ func TestMountPathErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestTrailingSlashAndCrypto(t *testing.T) {
+	s := startFiles(t, map[string]string{
+		"p/r.http": `{"path": "/rand", "handler": "p/r"}`,
+		"p/r.js": `export function onRequest() {
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  return { uuid: crypto.randomUUID(), filled: b.some((x) => x !== 0) };
+}`,
+	})
+	resp, err := http.Get("http://" + s.addr + "/rand/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		UUID   string
+		Filled bool
+	}
+	json.NewDecoder(resp.Body).Decode(&got)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || len(got.UUID) != 36 || got.UUID[14] != '4' || !got.Filled {
+		t.Fatalf("got %d %+v, want a v4 UUID and random bytes at /rand/", resp.StatusCode, got)
+	}
+}

@@ -13,7 +13,8 @@ import { websockets } from "sdk/net";
 export function onMessage(m, conn) {
   const [cmd, room, ...rest] = m.split(" ");
   switch (cmd) {
-    case "join": return "joined " + conn.join(room);
+    case "join": conn.data.name = conn.query.name; return "joined " + conn.join(room);
+    case "names": return websockets.members(room).map(c => c.data.name).sort().join(",");
     case "leave": conn.leave(room); return "left " + room;
     case "pub": return "delivered " + websockets.publish(room, "%s:" + rest.join(" "));
     case "pubx": return "delivered " + websockets.publish(room, "%s:" + rest.join(" "), { except: conn });
@@ -118,6 +119,20 @@ func TestRoomMembershipSurvivesReload(t *testing.T) {
 	})
 	if got := bob.ask("rooms"); got != "lobby" {
 		t.Fatalf("rooms after reload: got %q, want lobby", got)
+	}
+	// A member that has sent nothing since the reload still shows its conn.data.
+	writeFiles(t, root, map[string]string{"a/r.js": fmt.Sprintf(roomsHandler, "v3", "v3")})
+	eventually(t, func() string {
+		if got := bob.ask("pubx lobby v"); got != "delivered 1" {
+			return "reply " + got
+		}
+		if got := ada.readText(); got != "v3:v" {
+			return "not reloaded yet: " + got
+		}
+		return ""
+	})
+	if got := bob.ask("names lobby"); got != "ada,bob" {
+		t.Fatalf("members' data after a reload: got %q, want ada,bob", got)
 	}
 }
 

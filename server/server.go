@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -37,19 +38,26 @@ const (
 	ServicePathAlias = "/websockets/service/"
 )
 
-// shutdownGrace is how long Shutdown waits for onClose handlers.
-const shutdownGrace = 5 * time.Second
+// readBufferSize is each connection's read buffer: small, since most messages are
+// small and gorilla reads bigger ones through it in pieces.
+const readBufferSize = 512
+
+// writeBuffers lend connections a write buffer only while they write a frame, so an
+// idle connection holds none.
+var writeBuffers = &sync.Pool{}
 
 // Server serves every project under one projects root. Create it with New.
 type Server struct {
-	cfg      config.Config
-	log      *slog.Logger
-	hub      *hub.Hub
-	store    *store.Store // nil in check
-	opts     runtime.Options
-	upgrader websocket.Upgrader
+	cfg         config.Config
+	log         *slog.Logger
+	hub         *hub.Hub
+	store       *store.Store // nil in check
+	opts        runtime.Options
+	upgrader    websocket.Upgrader // for endpoints without compression
+	compressing websocket.Upgrader // for endpoints that opt in to permessage-deflate
 
-	routes atomic.Pointer[routing]
+	routes     atomic.Pointer[routing]
+	handshakes *rateLimiter // nil: no limit
 
 	mu         sync.Mutex        // guards status, closed and selfSigned, and serializes loads
 	selfSigned *x509.Certificate // generated for TLS, if any
@@ -103,7 +111,7 @@ func newServer(cfg config.Config, log *slog.Logger, st *store.Store) *Server {
 			Workers:      cfg.Runtime.Workers,
 			EventTimeout: cfg.Runtime.EventTimeout.Duration,
 			MaxCallStack: cfg.Runtime.MaxCallStack,
-			Modules:      map[string]runtime.Module{sdknet.Name: sdknet.Module, sdkdb.Name: sdkdb.Module(st)},
+			Modules:      map[string]runtime.Module{sdknet.Name: newClients(cfg, log).Module, sdkdb.Name: sdkdb.Module(st)},
 			Loader:       &runtime.Loader{},
 			Sessions:     &runtime.Sessions{},
 			Hub:          h,
@@ -112,10 +120,13 @@ func newServer(cfg config.Config, log *slog.Logger, st *store.Store) *Server {
 		},
 	}
 	s.upgrader = websocket.Upgrader{
-		ReadBufferSize:  1024,
-		WriteBufferPool: &sync.Pool{},
+		ReadBufferSize:  readBufferSize,
+		WriteBufferPool: writeBuffers,
 		CheckOrigin:     originChecker(cfg.Server.AllowedOrigins),
 	}
+	s.compressing = s.upgrader
+	s.compressing.EnableCompression = true
+	s.handshakes = newRateLimiter(cfg.Server.HandshakeRate)
 	s.routes.Store(&routing{table: &endpoints.Table{}, gens: map[string]*runtime.Generation{}})
 	return s
 }
@@ -253,7 +264,11 @@ func (s *Server) Statuses() []Status {
 // WebSocket endpoints' extra paths) and the admin API.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	table := s.routes.Load().table
-	if d := table.LookupPath(r.URL.Path); d != nil {
+	d := table.LookupPath(r.URL.Path)
+	if d == nil && len(r.URL.Path) > 1 && strings.HasSuffix(r.URL.Path, "/") {
+		d = table.LookupPath(strings.TrimSuffix(r.URL.Path, "/")) // "/x/" is "/x"
+	}
+	if d != nil {
 		if d.Kind == endpoints.KindHTTP {
 			s.serveRequest(w, r, d)
 		} else {
@@ -274,7 +289,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	d := table.Lookup(endpoint)
+	d = table.Lookup(endpoint)
 	if d == nil {
 		http.Error(w, fmt.Sprintf("no WebSocket endpoint %q is served here", endpoint), http.StatusNotFound)
 		return
@@ -288,7 +303,22 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, d *endpo
 		http.Error(w, fmt.Sprintf("endpoint %q is a WebSocket endpoint: connect with a WebSocket client (Upgrade: websocket)", d.Endpoint), http.StatusBadRequest)
 		return
 	}
-	ws, err := s.upgrader.Upgrade(w, r, nil)
+	if max := s.cfg.Server.MaxConnections; max > 0 && s.hub.Count("") >= max {
+		s.log.Warn("connection refused: server.max_connections reached", "endpoint", d.Endpoint, "remote", r.RemoteAddr, "max", max)
+		w.Header().Set("Retry-After", "5")
+		http.Error(w, fmt.Sprintf("the server has reached its limit of %d connections; try again later", max), http.StatusServiceUnavailable)
+		return
+	}
+	if ok, wait := s.handshakes.allow(time.Now()); !ok {
+		w.Header().Set("Retry-After", fmt.Sprint(int(math.Ceil(wait.Seconds()))))
+		http.Error(w, "too many WebSocket handshakes (server.handshake_rate); try again shortly", http.StatusServiceUnavailable)
+		return
+	}
+	upgrader := &s.upgrader
+	if d.Compression {
+		upgrader = &s.compressing
+	}
+	ws, err := upgrader.Upgrade(hub.Batching(w), r, nil)
 	if err != nil {
 		s.log.Debug("upgrade failed", "endpoint", d.Endpoint, "remote", r.RemoteAddr, "error", err)
 		return // the upgrader has answered with the HTTP error
@@ -297,10 +327,12 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, d *endpo
 		Endpoint:   d.Endpoint,
 		Project:    d.Project,
 		RemoteAddr: r.RemoteAddr,
-		Header:     r.Header.Clone(),
+		Header:     requestHeader(r),
 		Query:      r.URL.Query(),
 	})
-	go c.Serve(router{s})
+	if c != nil {
+		go c.Serve(router{s})
+	}
 }
 
 // serveRequest runs the HTTP handler of d for r.
@@ -320,19 +352,24 @@ func (s *Server) serveRequest(w http.ResponseWriter, r *http.Request, d *endpoin
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "reading the request body: " + err.Error()})
 		return
 	}
-	g := s.generation(d.Project)
-	if g == nil {
-		http.NotFound(w, r)
-		return
-	}
-	resp := g.ServeRequest(d.Path, &runtime.Request{
+	req := &runtime.Request{
 		Method:     r.Method,
 		Path:       r.URL.Path,
 		Query:      r.URL.Query(),
-		Header:     r.Header,
+		Header:     requestHeader(r),
 		Body:       body,
 		RemoteAddr: r.RemoteAddr,
-	})
+		Secure:     r.TLS != nil,
+	}
+	var resp runtime.Response
+	if !(router{s}).offer(d.Project, func(g *runtime.Generation) bool {
+		var ok bool
+		resp, ok = g.ServeRequest(d.Path, req)
+		return ok
+	}) {
+		http.NotFound(w, r)
+		return
+	}
 	for k, v := range resp.Header {
 		w.Header()[k] = v
 	}
@@ -348,32 +385,43 @@ func (s *Server) generation(project string) *runtime.Generation {
 }
 
 // router routes each connection event to the current generation of its project.
+// An event the generation cannot take because a reload retired it in the meantime
+// goes to the generation that replaced it.
 type router struct{ s *Server }
 
-func (r router) Open(c *hub.Conn) {
-	if g := r.s.generation(c.Project); g != nil {
-		g.Open(c)
+// offer gives an event to the current generation of project, and to its
+// successors while they turn it down because they stopped. It reports whether one
+// took it.
+func (r router) offer(project string, try func(*runtime.Generation) bool) bool {
+	var last *runtime.Generation
+	for {
+		g := r.s.generation(project)
+		if g == nil || g == last {
+			return false
+		}
+		if try(g) {
+			return true
+		}
+		last = g
 	}
+}
+
+func (r router) Open(c *hub.Conn) {
+	r.offer(c.Project, func(g *runtime.Generation) bool { return g.Open(c) })
 }
 
 func (r router) Message(c *hub.Conn, binary bool, data []byte, done func()) {
-	if g := r.s.generation(c.Project); g != nil {
-		g.Message(c, binary, data, done)
-		return
+	if !r.offer(c.Project, func(g *runtime.Generation) bool { return g.Message(c, binary, data, done) }) {
+		done()
 	}
-	done()
 }
 
 func (r router) Error(c *hub.Conn, err error) {
-	if g := r.s.generation(c.Project); g != nil {
-		g.Error(c, err)
-	}
+	r.offer(c.Project, func(g *runtime.Generation) bool { return g.Error(c, err) })
 }
 
 func (r router) Close(c *hub.Conn, code int, reason string) {
-	if g := r.s.generation(c.Project); g != nil {
-		g.Close(c, code, reason)
-	}
+	r.offer(c.Project, func(g *runtime.Generation) bool { return g.Close(c, code, reason) })
 }
 
 // Serve accepts connections on l until ctx is done, then shuts down gracefully:
@@ -414,12 +462,13 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 }
 
 // Shutdown stops srv from accepting, closes every connection with 1001 and waits up
-// to shutdownGrace for their onClose handlers before stopping the generations.
+// to server.shutdown_grace for their onClose handlers before stopping the
+// generations and closing the store.
 func (s *Server) Shutdown(srv *http.Server) {
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.Server.ShutdownGrace.Duration)
 	defer cancel()
 	srv.Shutdown(sctx)
-	s.hub.CloseAll(websocket.CloseGoingAway, "server shutting down")
+	s.hub.Shutdown(websocket.CloseGoingAway, "server shutting down")
 	done := make(chan struct{})
 	go func() { s.hub.Wait(); close(done) }()
 	select {

@@ -22,7 +22,7 @@ func TestTLSSelfSigned(t *testing.T) {
 		"app/echo.websocket": `{"endpoint": "echo", "handler": "app/echo"}`,
 		"app/echo.js":        `export const onMessage = (m) => m;`,
 		"app/info.http":      `{"path": "/System/Info", "handler": "app/info"}`,
-		"app/info.js":        `export const onRequest = (req) => ({ secure: true, host: req.headers.host });`,
+		"app/info.js":        `export const onRequest = (req) => ({ secure: req.secure, host: req.headers.host });`,
 	})
 	s := start(t, root, func(c *config.Config) {
 		c.TLS.Enabled = true
@@ -57,7 +57,7 @@ func TestTLSSelfSigned(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.Contains(string(body), `"secure":true`) {
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"secure":true`) || !strings.Contains(string(body), `"host":"`+s.addr+`"`) {
 		t.Fatalf("got %d %s over https, want the handler's JSON", resp.StatusCode, body)
 	}
 

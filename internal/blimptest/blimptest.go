@@ -232,7 +232,8 @@ func (c *Client) Ask(msg string) string {
 	return c.ReadText()
 }
 
-// Quiet reports whether no message arrives within d.
+// Quiet reports whether no message arrives within d. A read that times out leaves
+// a gorilla connection unusable for reading, so use Quiet as a client's last read.
 func (c *Client) Quiet(d time.Duration) bool {
 	c.WS.SetReadDeadline(time.Now().Add(d))
 	_, _, err := c.WS.ReadMessage()

@@ -35,6 +35,43 @@ declare module "sdk/net" {
     toString(): string;
   }
 
+  /** An outbound WebSocket connection made by websockets.createWebsocket. It is the
+   * connection argument of its handler's events: onOpen(client),
+   * onMessage(message, client) (a value returned is sent back to the remote),
+   * onError(error, client), onClose(client, code, reason). */
+  export interface WebsocketClient {
+    readonly id: string;
+    /** The ws:// or wss:// URI it connects to. */
+    readonly uri: string;
+    /** The handler module path as given to createWebsocket. */
+    readonly handler: string;
+    /** "connecting" until onOpen runs, "open", "closing" once close() is called,
+     * "closed" from onClose on. */
+    readonly state: ClientState;
+    /** When the connection opened, in milliseconds since the epoch; null before. */
+    readonly openedAt: number | null;
+    /** Queues a message, sent in order once the connection is open; false once
+     * closing or closed. */
+    send(message: Message): boolean;
+    /** Closes with code 1000 (default), 1008 or 3000-4999 and an optional reason (max
+     * 123 bytes), after the messages already queued. */
+    close(code?: number, reason?: string): void;
+    /** The id. */
+    toString(): string;
+  }
+
+  export type ClientState = "connecting" | "open" | "closing" | "closed";
+
+  /** What getClients() lists for each live client. */
+  export interface WebsocketClientInfo {
+    id: string;
+    uri: string;
+    handler: string;
+    state: ClientState;
+    /** Milliseconds since the epoch, or null before the connection opened. */
+    openedAt: number | null;
+  }
+
   export interface FanOutOptions {
     /** Connections (or their ids) that must not receive the message. */
     except?: Connection | string | Array<Connection | string>;
@@ -66,6 +103,20 @@ declare module "sdk/net" {
     publish(room: string, message: Message, options?: FanOutOptions): number;
     /** The connections in one of the project's rooms. */
     members(room: string): Connection[];
+
+    /** Connects to a ws:// or wss:// URI in the background and returns the client at
+     * once. handler is a module of the project, written like a descriptor's
+     * ("my-project/ws-handler"); its onOpen, onMessage, onError and onClose run for
+     * the client's events. engine may be omitted or "javascript". Throws on a bad
+     * URI, handler or engine; connection failures go to onError, then onClose. The
+     * client is closed (1001) when its project is reloaded or stopped. */
+    createWebsocket(uri: string, handler: string, engine?: "javascript"): WebsocketClient;
+    /** The project's live clients (closed ones leave the list), oldest first. */
+    getClients(): WebsocketClientInfo[];
+    /** The project's live client with id, or null. */
+    getClient(id: string): WebsocketClient | null;
+    /** The project's newest live client created with handler, or null. */
+    getClientByHandler(handler: string): WebsocketClient | null;
   };
 
   /** What an HTTP handler's onRequest(request) receives (a *.http descriptor). */
@@ -80,6 +131,8 @@ declare module "sdk/net" {
     /** The parsed body when Content-Type is JSON, else undefined. */
     json?: any;
     remoteAddress: string;
+    /** Whether the request came over TLS (https). */
+    secure: boolean;
   }
 
   /** A full HTTP response; any other return value of onRequest is the body of a 200. */

@@ -14,7 +14,8 @@ import (
 // Name is the module name handlers import.
 const Name = "sdk/net"
 
-// Module is the runtime.Module for "sdk/net".
+// Module is the runtime.Module for "sdk/net" without outbound clients; a server
+// registers Clients.Module, which adds them (client.go).
 func Module(w *runtime.Worker) (*goja.Object, error) {
 	rt := w.Runtime()
 	ws := rt.NewObject()

@@ -1,0 +1,96 @@
+package hub
+
+import (
+	"bufio"
+	"net"
+	"net/http"
+	"sync"
+)
+
+// maxBatch is how many bytes a writer gathers before it writes them out anyway.
+const maxBatch = 64 << 10
+
+// batchPool holds the buffers writers gather frames in, so an idle connection
+// holds none.
+var batchPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// batchConn is the network connection under a WebSocket. While a batch is open
+// (begin ... flush) the frames gorilla writes are gathered and go out in one write;
+// otherwise (the handshake, pings from keepalive) writes pass straight through.
+// It is safe for concurrent use.
+type batchConn struct {
+	net.Conn
+
+	mu       sync.Mutex // guards buf and batching
+	batching bool
+	buf      *[]byte
+}
+
+func (b *batchConn) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.batching {
+		return b.Conn.Write(p)
+	}
+	if b.buf == nil {
+		b.buf = batchPool.Get().(*[]byte)
+	}
+	*b.buf = append(*b.buf, p...)
+	if len(*b.buf) >= maxBatch {
+		if err := b.writeLocked(); err != nil {
+			return 0, err
+		}
+	}
+	return len(p), nil
+}
+
+// begin opens a batch.
+func (b *batchConn) begin() {
+	b.mu.Lock()
+	b.batching = true
+	b.mu.Unlock()
+}
+
+// flush closes the batch and writes what it gathered.
+func (b *batchConn) flush() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.batching = false
+	err := b.writeLocked()
+	if b.buf != nil {
+		*b.buf = (*b.buf)[:0]
+		if cap(*b.buf) <= maxBatch*2 {
+			batchPool.Put(b.buf)
+		}
+		b.buf = nil
+	}
+	return err
+}
+
+func (b *batchConn) writeLocked() error {
+	if b.buf == nil || len(*b.buf) == 0 {
+		return nil
+	}
+	_, err := b.Conn.Write(*b.buf)
+	*b.buf = (*b.buf)[:0]
+	return err
+}
+
+// Batching wraps w so that the connection a WebSocket upgrade hijacks from it writes
+// frames in batches. Use it on the ResponseWriter handed to the upgrader.
+func Batching(w http.ResponseWriter) http.ResponseWriter {
+	if _, ok := w.(http.Hijacker); !ok {
+		return w
+	}
+	return batchingWriter{w}
+}
+
+type batchingWriter struct{ http.ResponseWriter }
+
+func (w batchingWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, rw, err := w.ResponseWriter.(http.Hijacker).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	return &batchConn{Conn: c}, rw, nil
+}

@@ -1,0 +1,293 @@
+package net
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/blimp/blimp/hub"
+)
+
+// The network side of an outbound client: one goroutine (run) dials and then reads;
+// a writer goroutine exists only while frames are queued. Neither touches a goja
+// runtime: events are queued to the client's worker (client.post).
+
+// clientCloseWait is how long a closing client waits for the remote's close frame.
+const clientCloseWait = 3 * time.Second
+
+// run dials c's URI, queues onOpen and reads until the connection ends, queueing
+// each message; it then queues onError (if the connection failed) and onClose. It
+// is c's reader goroutine.
+func (c *client) run() {
+	ws, resp, err := c.cs.dialer.DialContext(c.ctx, c.uri, nil)
+	if err != nil {
+		c.mu.Lock()
+		c.netDone = true
+		c.mu.Unlock()
+		c.log.Debug("client connection failed", "client", c.id, "uri", c.uri, "error", err)
+		c.end(c.dialError(err, resp), websocket.CloseAbnormalClosure, "")
+		return
+	}
+	c.mu.Lock()
+	if c.shut { // retired while dialing
+		code, reason := c.closeCode, c.closeReason
+		c.netDone = true
+		c.mu.Unlock()
+		ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(c.cs.opts.WriteTimeout))
+		ws.Close()
+		return
+	}
+	c.ws = ws
+	if len(c.queue) > 0 {
+		c.startWriterLocked()
+	}
+	c.mu.Unlock()
+	c.log.Debug("client connected", "client", c.id, "uri", c.uri)
+	c.opened(time.Now())
+	c.read(ws)
+}
+
+// closing reports whether a close frame has been queued.
+func (c *client) closing() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closeCode != 0
+}
+
+// read delivers ws's messages until the connection ends, then ends the client.
+func (c *client) read(ws *websocket.Conn) {
+	opts := c.cs.opts
+	ws.SetReadLimit(opts.ReadLimit)
+	ws.SetReadDeadline(time.Now().Add(opts.PongTimeout))
+	ws.SetPongHandler(func(string) error {
+		if !c.closing() { // once closing, the close wait deadline stands
+			return ws.SetReadDeadline(time.Now().Add(opts.PongTimeout))
+		}
+		return nil
+	})
+	c.mu.Lock()
+	c.ping = time.AfterFunc(opts.PingInterval, func() { c.keepalive(ws) })
+	c.mu.Unlock()
+
+	var err error
+	for {
+		var kind int
+		var data []byte
+		kind, data, err = ws.ReadMessage()
+		if err != nil {
+			break
+		}
+		if !c.closing() {
+			ws.SetReadDeadline(time.Now().Add(opts.PongTimeout))
+		}
+		select {
+		case c.inflight <- struct{}{}:
+			c.received(kind == websocket.BinaryMessage, data)
+		case <-c.ctx.Done(): // closed for JavaScript (retired): drain until the handshake ends
+		}
+	}
+	code, reason, failure := c.ending(err)
+	c.mu.Lock()
+	c.ping.Stop()
+	c.netDone = true
+	c.mu.Unlock()
+	ws.Close()
+	c.log.Debug("client closed", "client", c.id, "uri", c.uri, "code", code, "reason", reason)
+	c.end(failure, code, reason)
+}
+
+// ending turns the reader's final error into the close code and reason reported to
+// onClose, and the failure worth an onError, if any.
+func (c *client) ending(err error) (code int, reason string, failure error) {
+	if errors.Is(err, websocket.ErrReadLimit) {
+		return websocket.CloseMessageTooBig, "message too big", fmt.Errorf("a message from %s was larger than the limit of %d bytes", c.uri, c.cs.opts.ReadLimit)
+	}
+	c.mu.Lock()
+	code, reason, failure = c.closeCode, c.closeReason, c.failure
+	c.mu.Unlock()
+	if code != 0 {
+		return code, reason, failure // this side closed: report what it sent
+	}
+	if failure != nil {
+		return websocket.CloseAbnormalClosure, "", failure
+	}
+	var ce *websocket.CloseError
+	if errors.As(err, &ce) {
+		return ce.Code, ce.Text, nil
+	}
+	var ne interface{ Timeout() bool }
+	if errors.As(err, &ne) && ne.Timeout() {
+		return websocket.CloseAbnormalClosure, "", fmt.Errorf("no frame or pong from %s for %s", c.uri, c.cs.opts.PongTimeout)
+	}
+	return websocket.CloseAbnormalClosure, "", fmt.Errorf("connection to %s lost: %v", c.uri, err)
+}
+
+// dialError explains why connecting failed.
+func (c *client) dialError(err error, resp *http.Response) error {
+	if errors.Is(err, websocket.ErrBadHandshake) && resp != nil {
+		msg := fmt.Sprintf("connecting to %s failed: the server answered HTTP %s instead of switching to WebSocket", c.uri, resp.Status)
+		if resp.Body != nil {
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
+			resp.Body.Close()
+			if text, _, _ := strings.Cut(strings.TrimSpace(string(body)), "\n"); text != "" {
+				msg += " (" + text + ")"
+			}
+		}
+		return errors.New(msg)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("connecting to %s failed: no handshake within %s", c.uri, c.cs.opts.HandshakeTimeout)
+	}
+	var unknown x509.UnknownAuthorityError
+	var verify *tls.CertificateVerificationError
+	if errors.As(err, &unknown) || errors.As(err, &verify) {
+		return fmt.Errorf("connecting to %s failed: TLS: %v (to trust a private CA, add it to clients.ca_file in the config)", c.uri, err)
+	}
+	return fmt.Errorf("connecting to %s failed: %v", c.uri, err)
+}
+
+// keepalive pings the remote and re-arms itself while the client is open.
+func (c *client) keepalive(ws *websocket.Conn) {
+	if c.closing() {
+		return
+	}
+	if err := ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.cs.opts.WriteTimeout)); err != nil {
+		ws.NetConn().Close() // the reader sees the failure and ends the client
+		return
+	}
+	c.mu.Lock()
+	c.ping.Reset(c.cs.opts.PingInterval)
+	c.mu.Unlock()
+}
+
+// send queues m, to be written once the client is open. It reports false once the
+// client is closing. A client whose queue would exceed the configured bytes is
+// closed with 1008, and onError says why.
+func (c *client) send(m *hub.Message) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state == StateClosing || c.state == StateClosed || c.netDone {
+		return false
+	}
+	if limit := c.cs.opts.QueueBytes; c.queued+len(m.Data) > limit {
+		c.log.Warn("closing client: send queue full", "client", c.id, "uri", c.uri, "queued_limit", limit)
+		err := fmt.Errorf("more than %d bytes queued for sending to %s: the client is closed with 1008", limit, c.uri)
+		c.closeLocked(websocket.ClosePolicyViolation, "send queue overflow", err, true)
+		return false
+	}
+	c.queue = append(c.queue, clientFrame{msg: m})
+	c.queued += len(m.Data)
+	if c.ws != nil {
+		c.startWriterLocked()
+	}
+	return true
+}
+
+// close sends a close frame with code and reason after the messages already queued
+// (once open, if still connecting); onClose follows the remote's answer.
+func (c *client) close(code int, reason string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closeLocked(code, reason, nil, false)
+}
+
+// closeLocked starts closing c with code and reason, after the queued messages or,
+// with drop, instead of them; failure, if any, is reported to onError at the end.
+func (c *client) closeLocked(code int, reason string, failure error, drop bool) {
+	if c.state == StateClosing || c.state == StateClosed {
+		return
+	}
+	c.state = StateClosing
+	c.failure = failure
+	if drop {
+		c.queue, c.queued = nil, 0
+	}
+	c.queueCloseLocked(code, reason)
+}
+
+// queueCloseLocked queues the close frame, unless one is queued already.
+func (c *client) queueCloseLocked(code int, reason string) {
+	if c.closeCode != 0 {
+		return
+	}
+	c.closeCode, c.closeReason = code, reason
+	c.queue = append(c.queue, clientFrame{code: code, reason: reason})
+	if c.ws != nil {
+		c.startWriterLocked()
+	}
+}
+
+// shutdown closes the network side with code and reason (unless a close frame is
+// queued already): a close frame after what is queued if open; if still dialing,
+// a connection that still opens is closed at once (closed() cancels the dial).
+func (c *client) shutdown(code int, reason string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.shut = true
+	c.queueCloseLocked(code, reason)
+}
+
+// startWriterLocked starts the writer goroutine unless it is running.
+func (c *client) startWriterLocked() {
+	if !c.writing {
+		c.writing = true
+		go c.write()
+	}
+}
+
+// write drains the queue, several frames per wake-up, and exits when it is empty.
+func (c *client) write() {
+	for {
+		c.mu.Lock()
+		batch, ws := c.queue, c.ws
+		c.queue = nil
+		if len(batch) == 0 {
+			c.writing = false
+			c.mu.Unlock()
+			return
+		}
+		c.mu.Unlock()
+
+		ws.SetWriteDeadline(time.Now().Add(c.cs.opts.WriteTimeout))
+		sent := 0
+		for _, f := range batch {
+			if err := c.writeFrame(ws, f); err != nil {
+				c.mu.Lock()
+				if c.failure == nil && !errors.Is(err, websocket.ErrCloseSent) {
+					c.failure = fmt.Errorf("writing to %s failed: %v", c.uri, err)
+				}
+				c.queue, c.queued, c.writing = nil, 0, false
+				c.mu.Unlock()
+				ws.NetConn().Close() // the reader sees the failure and ends the client
+				return
+			}
+			if f.msg != nil {
+				sent += len(f.msg.Data)
+			}
+		}
+		c.mu.Lock()
+		c.queued = max(c.queued-sent, 0)
+		c.mu.Unlock()
+	}
+}
+
+func (c *client) writeFrame(ws *websocket.Conn, f clientFrame) error {
+	if f.msg == nil {
+		err := ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(f.code, f.reason))
+		ws.SetReadDeadline(time.Now().Add(clientCloseWait))
+		return err
+	}
+	kind := websocket.TextMessage
+	if f.msg.Binary {
+		kind = websocket.BinaryMessage
+	}
+	return ws.WriteMessage(kind, f.msg.Data)
+}
