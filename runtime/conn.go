@@ -66,6 +66,23 @@ func (w *Worker) newConnProto() *goja.Object {
 		}
 		return rt.NewArray(vals...)
 	})
+	// headers and query cost a couple of kilobytes per connection, so they are made
+	// when a handler first reads them and then kept on the connection object.
+	lazy := func(name string, build func(c *hub.Conn) *goja.Object) {
+		get := rt.ToValue(func(call goja.FunctionCall) goja.Value {
+			obj := call.This.ToObject(rt)
+			c, ok := obj.GetSymbol(w.connSym).Export().(*hub.Conn)
+			if !ok {
+				return goja.Undefined()
+			}
+			v := build(c)
+			obj.DefineDataProperty(name, v, goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_TRUE)
+			return v
+		})
+		proto.DefineAccessorProperty(name, get, nil, goja.FLAG_FALSE, goja.FLAG_TRUE)
+	}
+	lazy("headers", func(c *hub.Conn) *goja.Object { return firstValues(rt, c.Header, true) })
+	lazy("query", func(c *hub.Conn) *goja.Object { return firstValues(rt, c.Query, false) })
 	proto.Set("toString", func(call goja.FunctionCall) goja.Value {
 		return call.This.ToObject(rt).Get("id")
 	})
@@ -121,17 +138,17 @@ func (w *Worker) newConnObject(c *hub.Conn) *goja.Object {
 	rt := w.rt
 	o := rt.NewObject()
 	o.SetPrototype(w.connProto)
-	headers := firstValues(rt, c.Header, true)
-	query := firstValues(rt, c.Query, false)
 	for _, p := range []struct {
 		name string
 		v    any
 	}{
 		{"id", c.ID}, {"endpoint", c.Endpoint}, {"remoteAddress", c.RemoteAddr},
-		{"openedAt", c.OpenedAt.UnixMilli()}, {"headers", headers}, {"query", query},
+		{"openedAt", c.OpenedAt.UnixMilli()},
 	} {
 		o.DefineDataProperty(p.name, rt.ToValue(p.v), goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_TRUE)
 	}
+	// headers and query are built on first use (see newConnProto), from c.
+	o.DefineDataPropertySymbol(w.connSym, rt.ToValue(c), goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_FALSE)
 	o.Set("data", rt.NewObject())
 	return o
 }

@@ -89,6 +89,7 @@ type Worker struct {
 	isView    goja.Callable
 	uint8     goja.Value
 	connProto *goja.Object
+	connSym   *goja.Symbol               // hidden key of a connection object's *hub.Conn
 	rejected  map[*goja.Promise]struct{} // rejections no handler has caught yet
 	retired   chan struct{}              // closed once the worker has stopped and parked its connections
 	onRetire  []func()                   // retire hooks, in registration order (see OnRetire)
@@ -157,6 +158,7 @@ func (w *Worker) setup(rt *goja.Runtime) error {
 	parse, _ := goja.AssertFunction(rt.Get("JSON").ToObject(rt).Get("parse"))
 	w.stringify, w.parseJSON, w.isView = stringify, parse, isView
 	w.uint8 = rt.Get("Uint8Array")
+	w.connSym = goja.NewSymbol("blimp.conn")
 	w.connProto = w.newConnProto()
 	rt.SetPromiseRejectionTracker(func(p *goja.Promise, op goja.PromiseRejectionOperation) {
 		if op == goja.PromiseRejectionReject {
