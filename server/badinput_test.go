@@ -12,6 +12,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/blimp/blimp/config"
+	"github.com/blimp/blimp/internal/wstest"
 )
 
 // Bad input never takes the server down: a broken project is reported, naming the
@@ -36,8 +37,8 @@ func checkConfig() config.Config {
 func badRoot(t *testing.T, files map[string]string) string {
 	t.Helper()
 	root := t.TempDir()
-	writeFiles(t, root, goodProject)
-	writeFiles(t, root, files)
+	wstest.WriteFiles(t, root, goodProject)
+	wstest.WriteFiles(t, root, files)
 	return root
 }
 
@@ -45,8 +46,8 @@ func badRoot(t *testing.T, files map[string]string) string {
 func expectEcho(t *testing.T, s *testServer) {
 	t.Helper()
 	c := s.dial(t, "echo")
-	c.send("still serving")
-	c.expect("still serving")
+	c.Send("still serving")
+	c.Expect("still serving")
 }
 
 // expectNotServed checks that endpoint answers 404 to an upgrade.
@@ -234,7 +235,7 @@ func TestBrokenProjectIsReported(t *testing.T) {
 			}
 
 			s := start(t, root, func(cfg *config.Config) { cfg.Runtime.EventTimeout.Duration = 300 * time.Millisecond })
-			s.log.waitForLine(t, append([]string{"level=ERROR", `msg="project not loaded"`, "project=broken"}, tc.want...)...)
+			s.log.WaitForLine(t, append([]string{"level=ERROR", `msg="project not loaded"`, "project=broken"}, tc.want...)...)
 			expectEcho(t, s)
 			expectNotServed(t, s, "broken")
 		})
@@ -244,7 +245,7 @@ func TestBrokenProjectIsReported(t *testing.T) {
 // anyContains reports whether one of errs contains every one of substrs.
 func anyContains(errs []error, substrs ...string) bool {
 	for _, err := range errs {
-		if containsAll(err.Error(), substrs...) {
+		if wstest.ContainsAll(err.Error(), substrs...) {
 			return true
 		}
 	}
@@ -347,13 +348,13 @@ export async function onMessage(m) {
 			}
 			s := start(t, root, nil)
 			c := s.dial(t, "broken")
-			c.send("boom")
+			c.Send("boom")
 			if tc.reply != "" {
-				c.expect(tc.reply)
+				c.Expect(tc.reply)
 			}
-			s.log.waitForLine(t, append([]string{"level=ERROR", `msg="script error"`, "project=broken"}, tc.log...)...)
-			c.send("fine")
-			c.expect("ok fine")
+			s.log.WaitForLine(t, append([]string{"level=ERROR", `msg="script error"`, "project=broken"}, tc.log...)...)
+			c.Send("fine")
+			c.Expect("ok fine")
 			expectEcho(t, s)
 		})
 	}
@@ -409,8 +410,8 @@ func TestCheckMissingRoot(t *testing.T) {
 // against file names as URLs).
 func TestErrorPositionsInAnOddRoot(t *testing.T) {
 	root := filepath.Join(t.TempDir(), "my projects #1 100%")
-	writeFiles(t, root, goodProject)
-	writeFiles(t, root, map[string]string{
+	wstest.WriteFiles(t, root, goodProject)
+	wstest.WriteFiles(t, root, map[string]string{
 		"broken/x.websocket": `{"handler": "broken/x", "endpoint": "broken"}`,
 		"broken/x.js":        "// loads, then fails\nthrow new Error(\"at load\");\n",
 		"fails/y.websocket":  `{"handler": "fails/y", "endpoint": "fails"}`,
@@ -421,9 +422,9 @@ func TestErrorPositionsInAnOddRoot(t *testing.T) {
 		t.Errorf("Check: got errors %q, want one containing %q", res.Errors, loadAt)
 	}
 	s := start(t, root, nil)
-	s.log.waitForLine(t, `msg="project not loaded"`, loadAt)
+	s.log.WaitForLine(t, `msg="project not loaded"`, loadAt)
 	c := s.dial(t, "fails")
-	c.send("x")
-	s.log.waitForLine(t, `msg="script error"`, "at=\""+filepath.Join(root, "fails", "y.ts")+":2:9\"")
+	c.Send("x")
+	s.log.WaitForLine(t, `msg="script error"`, "at=\""+filepath.Join(root, "fails", "y.ts")+":2:9\"")
 	expectEcho(t, s)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/blimp/blimp/config"
+	"github.com/blimp/blimp/internal/wstest"
 	sdknet "github.com/blimp/blimp/sdk/net"
 )
 
@@ -73,15 +74,15 @@ type harness struct {
 	t       *testing.T
 	s       *testServer
 	root    string
-	ctl     *client
+	ctl     *wstest.Client
 	reports []string // reports read while waiting for a reply
 }
 
 func startHarness(t *testing.T, files map[string]string, tune func(*config.Config)) *harness {
 	t.Helper()
 	root := t.TempDir()
-	writeFiles(t, root, clientProject)
-	writeFiles(t, root, files)
+	wstest.WriteFiles(t, root, clientProject)
+	wstest.WriteFiles(t, root, files)
 	s := start(t, root, tune)
 	h := &harness{t: t, s: s, root: root}
 	h.ctl = s.dial(t, "ctl")
@@ -92,9 +93,9 @@ func startHarness(t *testing.T, files map[string]string, tune func(*config.Confi
 // eval runs js on the server (as the body of a function) and returns its result.
 func (h *harness) eval(js string) string {
 	h.t.Helper()
-	h.ctl.send(js)
+	h.ctl.Send(js)
 	for {
-		_, m := h.ctl.read()
+		_, m := h.ctl.Read()
 		if r, ok := strings.CutPrefix(m, "= "); ok {
 			return r
 		}
@@ -110,7 +111,7 @@ func (h *harness) next() string {
 		h.reports = h.reports[1:]
 		return r
 	}
-	_, m := h.ctl.read()
+	_, m := h.ctl.Read()
 	if strings.HasPrefix(m, "= ") {
 		h.t.Fatalf("got reply %q, want a client event report", m)
 	}
@@ -132,7 +133,7 @@ func (h *harness) expect(want ...string) {
 func (h *harness) expectPrefix(prefix string, substrs ...string) string {
 	h.t.Helper()
 	got := h.next()
-	if !strings.HasPrefix(got, prefix) || !containsAll(got, substrs...) {
+	if !strings.HasPrefix(got, prefix) || !wstest.ContainsAll(got, substrs...) {
 		h.t.Fatalf("got report %q, want one starting with %q and containing %q", got, prefix, substrs)
 	}
 	return got
@@ -374,7 +375,7 @@ func TestClientToIndependentServer(t *testing.T) {
 	ws.WriteMessage(websocket.TextMessage, []byte("throw"))
 	h.expect("message " + id + " throw")
 	h.expectPrefix("error "+id+" ", "Error: thrown by onMessage")
-	h.s.log.waitForLine(t, "script error", "client="+id, "thrown by onMessage")
+	h.s.log.WaitForLine(t, "script error", "client="+id, "thrown by onMessage")
 
 	// Close from JS with a code and reason: the remote sees them.
 	h.eval(`websockets.getClient("` + id + `").close(4001, "done"); return "";`)
@@ -402,7 +403,7 @@ func TestClientClosedByRemote(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h.t = t
-			h.ctl = h.ctl.on(t)
+			h.ctl = h.ctl.On(t)
 			id := h.create(r.uri, "app/client")
 			ws := r.accept(t)
 			h.expect("open " + id + " onopen true")
@@ -433,7 +434,7 @@ func TestClientConnectionFailures(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h.t = t
-			h.ctl = h.ctl.on(t)
+			h.ctl = h.ctl.On(t)
 			got := h.eval(fmt.Sprintf(`const c = websockets.createWebsocket(%q, "app/client"); return c.id + " " + websockets.getClients()[0].state;`, tc.uri))
 			id, state, _ := strings.Cut(got, " ")
 			if state != "connecting" {
@@ -589,8 +590,8 @@ export function onMessage(code) { return JSON.stringify(new Function("websockets
 		{`return websockets.getClientByHandler("app/client");`, "null"},
 		{`try { websockets.createWebsocket("ws://x", "app/client"); } catch (e) { return e.message; }`, `"createWebsocket: handler \"app/client\" is outside project \"other\": handler paths start with the project folder, like \"other/handler\""`},
 	} {
-		other.send(tc.js)
-		if _, got := other.read(); got != tc.want {
+		other.Send(tc.js)
+		if _, got := other.Read(); got != tc.want {
 			t.Errorf("project other: %s: got %s, want %s", tc.js, got, tc.want)
 		}
 	}
@@ -608,12 +609,12 @@ func TestReloadClosesClients(t *testing.T) {
 
 	// Any change to the project reloads it: its clients are closed with 1001 and the
 	// old generation's handler gets onClose; nothing re-creates them.
-	writeFiles(t, h.root, map[string]string{"app/echo.js": `export function onMessage(m) { return "v2:" + m; }`})
+	wstest.WriteFiles(t, h.root, map[string]string{"app/echo.js": `export function onMessage(m) { return "v2:" + m; }`})
 	if code, reason := readClose(t, ws); code != websocket.CloseGoingAway || reason != sdknet.RetireReason {
 		t.Fatalf("remote got close %d %q, want 1001 %q", code, reason, sdknet.RetireReason)
 	}
 	h.expect("close " + id + " 1001 [" + sdknet.RetireReason + "]")
-	eventually(t, func() string {
+	wstest.Eventually(t, func() string {
 		if got := h.eval(`return websockets.getClients();`); got != "[]" {
 			return "getClients() after the reload = " + got + ", want []"
 		}
@@ -733,7 +734,7 @@ func TestClientLimits(t *testing.T) {
 	})
 
 	t.Run("oversize message from the remote", func(t *testing.T) {
-		h.t, h.ctl = t, h.ctl.on(t)
+		h.t, h.ctl = t, h.ctl.On(t)
 		r := newRemote(t, false, 0, 0)
 		id := h.create(r.uri, "app/client")
 		ws := r.accept(t)
@@ -745,7 +746,7 @@ func TestClientLimits(t *testing.T) {
 		h.expect("error "+id+" a message from "+r.uri+" was larger than the limit of 512 bytes", "close "+id+" 1009 [message too big]")
 	})
 	t.Run("send queue overflow", func(t *testing.T) {
-		h.t, h.ctl = t, h.ctl.on(t)
+		h.t, h.ctl = t, h.ctl.On(t)
 		r := newRemote(t, false, 0, 300*time.Millisecond)
 		got := h.eval(fmt.Sprintf(`
 const c = websockets.createWebsocket(%q, "app/client");

@@ -12,6 +12,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/blimp/blimp/config"
+	"github.com/blimp/blimp/internal/wstest"
 )
 
 var connProject = map[string]string{
@@ -38,7 +39,7 @@ export function onMessage(m, conn) {
 
 func startConn(t testing.TB, tune func(*config.Config)) *testServer {
 	root := t.TempDir()
-	writeFiles(t, root, connProject)
+	wstest.WriteFiles(t, root, connProject)
 	return start(t, root, tune)
 }
 
@@ -53,21 +54,21 @@ func TestSlowConsumerIsClosedOthersKeepUp(t *testing.T) {
 	go func() {
 		defer wg.Done()
 		for got < 300 {
-			fast.ws.SetReadDeadline(time.Now().Add(10 * time.Second))
-			if _, _, err := fast.ws.ReadMessage(); err != nil {
+			fast.WS.SetReadDeadline(time.Now().Add(10 * time.Second))
+			if _, _, err := fast.WS.ReadMessage(); err != nil {
 				return
 			}
 			got++
 		}
 	}()
-	publisher.send("go")
-	publisher.expect("sent")
+	publisher.Send("go")
+	publisher.Expect("sent")
 	wg.Wait()
 	if got != 300 {
 		t.Fatalf("the fast receiver got %d of 300 messages while a slow one was connected", got)
 	}
-	s.log.waitFor(t, "closing slow connection")
-	eventually(t, func() string {
+	s.log.WaitFor(t, "closing slow connection")
+	wstest.Eventually(t, func() string {
 		if n := s.Hub().Count("flood"); n != 2 {
 			return "the slow consumer is still connected"
 		}
@@ -122,7 +123,7 @@ func TestKeepalive(t *testing.T) {
 	replies := make(chan string, 1)
 	go func() {
 		for {
-			_, data, err := alive.ws.ReadMessage()
+			_, data, err := alive.WS.ReadMessage()
 			if err != nil {
 				close(replies)
 				return
@@ -130,7 +131,7 @@ func TestKeepalive(t *testing.T) {
 			replies <- string(data)
 		}
 	}()
-	eventually(t, func() string {
+	wstest.Eventually(t, func() string {
 		if n := s.Hub().Count("echo"); n != 1 {
 			return "the silent client was not dropped"
 		}
@@ -138,7 +139,7 @@ func TestKeepalive(t *testing.T) {
 	})
 	// The silent client was dropped after the pong timeout; the live one, dialed at the
 	// same time, must have survived the same span.
-	alive.send("still here")
+	alive.Send("still here")
 	select {
 	case got, ok := <-replies:
 		if !ok || got != "still here" {
@@ -154,7 +155,7 @@ func TestGracefulShutdown(t *testing.T) {
 	c := s.dial(t, "bye")
 	closed := make(chan int, 1)
 	go func() { // read while the server shuts down, so the close handshake completes
-		code, _ := c.expectClose()
+		code, _ := c.ExpectClose()
 		closed <- code
 	}()
 	s.stop(t)
@@ -170,7 +171,7 @@ func TestConnectionLimits(t *testing.T) {
 	s := startConn(t, func(c *config.Config) { c.Server.MaxConnections = 2 })
 	s.dial(t, "echo")
 	s.dial(t, "echo")
-	eventually(t, func() string { // the server registers a connection just after its handshake
+	wstest.Eventually(t, func() string { // the server registers a connection just after its handshake
 		if s.Hub().Count("") != 2 {
 			return "connections not registered"
 		}
@@ -204,9 +205,9 @@ func TestCompressionOptIn(t *testing.T) {
 		if negotiated != tc.want {
 			t.Fatalf("%s: permessage-deflate negotiated = %v, want %v", tc.endpoint, negotiated, tc.want)
 		}
-		c := &client{t: t, ws: ws}
+		c := wstest.NewClient(t, ws)
 		big := strings.Repeat("compressible ", 1000)
-		if got := c.ask(big); got != big {
+		if got := c.Ask(big); got != big {
 			t.Fatalf("%s: echo through compression changed the message", tc.endpoint)
 		}
 		ws.Close()

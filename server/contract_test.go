@@ -13,6 +13,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/blimp/blimp/config"
+	"github.com/blimp/blimp/internal/wstest"
 )
 
 // The handler contract, end to end: the projects in testdata/contract are served by
@@ -36,7 +37,7 @@ func startContract(t *testing.T, tune func(*config.Config)) *testServer {
 
 // watch dials the observer endpoint and waits until it is registered, so that the
 // broadcasts of events that follow reach it.
-func (s *testServer) watch(t *testing.T) *client {
+func (s *testServer) watch(t *testing.T) *wstest.Client {
 	t.Helper()
 	w := s.dial(t, "watch")
 	s.waitConns(t, "watch", 1)
@@ -48,7 +49,7 @@ func TestEventsInOrder(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		// act drives the connection after it opened.
-		act func(t *testing.T, c *client)
+		act func(t *testing.T, c *wstest.Client)
 		// want are the observer's messages after "open", then the history the
 		// handler kept in conn.data.
 		want    []string
@@ -56,10 +57,10 @@ func TestEventsInOrder(t *testing.T) {
 	}{
 		{
 			name: "client closes with a code and reason",
-			act: func(t *testing.T, c *client) {
-				c.send("hi")
-				c.send("fail")
-				c.closeWith(4001, "bye")
+			act: func(t *testing.T, c *wstest.Client) {
+				c.Send("hi")
+				c.Send("fail")
+				c.CloseWith(4001, "bye")
 			},
 			want: []string{
 				"message hi",
@@ -70,9 +71,9 @@ func TestEventsInOrder(t *testing.T) {
 		},
 		{
 			name: "handler closes with a code and reason",
-			act: func(t *testing.T, c *client) {
-				c.send("close")
-				if code, reason := c.expectClose(); code != 4100 || reason != "closed by the handler" {
+			act: func(t *testing.T, c *wstest.Client) {
+				c.Send("close")
+				if code, reason := c.ExpectClose(); code != 4100 || reason != "closed by the handler" {
 					t.Errorf("client got close %d %q, want 4100 %q", code, reason, "closed by the handler")
 				}
 			},
@@ -82,9 +83,9 @@ func TestEventsInOrder(t *testing.T) {
 		},
 		{
 			name: "oversize frame is an error, then close 1009",
-			act: func(t *testing.T, c *client) {
-				c.send(strings.Repeat("x", 100))
-				if code, _ := c.expectClose(); code != websocket.CloseMessageTooBig {
+			act: func(t *testing.T, c *wstest.Client) {
+				c.Send(strings.Repeat("x", 100))
+				if code, _ := c.ExpectClose(); code != websocket.CloseMessageTooBig {
 					t.Errorf("client got close code %d, want %d", code, websocket.CloseMessageTooBig)
 				}
 			},
@@ -96,9 +97,9 @@ func TestEventsInOrder(t *testing.T) {
 		},
 		{
 			name: "client drops the TCP connection",
-			act: func(t *testing.T, c *client) {
-				c.send("last")
-				c.ws.NetConn().Close()
+			act: func(t *testing.T, c *wstest.Client) {
+				c.Send("last")
+				c.WS.NetConn().Close()
 			},
 			want:    []string{"message last", "close 1006 unexpected EOF"},
 			history: "history open,message,close",
@@ -106,15 +107,15 @@ func TestEventsInOrder(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := s.watch(t)
-			defer w.ws.Close()
+			defer w.WS.Close()
 			c := s.dial(t, "events")
-			w.expect("open")
+			w.Expect("open")
 			tc.act(t, c)
 			for _, want := range tc.want {
-				w.expect(want)
+				w.Expect(want)
 			}
-			w.expect(tc.history)
-			w.ws.Close()
+			w.Expect(tc.history)
+			w.WS.Close()
 			s.waitConns(t, "watch", 0)
 		})
 	}
@@ -144,26 +145,26 @@ func TestReplies(t *testing.T) {
 		{"empty binary frame", "", true, websocket.TextMessage, "binary 0 bytes: "},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := c.on(t)
+			c := c.On(t)
 			if tc.binary {
-				c.sendBinary([]byte(tc.send))
+				c.SendBinary([]byte(tc.send))
 			} else {
-				c.send(tc.send)
+				c.Send(tc.send)
 			}
-			kind, got := c.read()
+			kind, got := c.Read()
 			if kind != tc.wantKind || got != tc.want {
 				t.Errorf("got %q (type %d), want %q (type %d)", got, kind, tc.want, tc.wantKind)
 			}
 		})
 	}
 	t.Run("undefined sends nothing", func(t *testing.T) {
-		c := c.on(t)
-		c.send("undefined")
-		c.send("nothing")
-		c.send("string")
+		c := c.On(t)
+		c.Send("undefined")
+		c.Send("nothing")
+		c.Send("string")
 		// Replies keep the order of messages: anything sent for the first two would
 		// arrive before this one.
-		c.expect("a string")
+		c.Expect("a string")
 	})
 }
 
@@ -182,16 +183,16 @@ func TestBroadcast(t *testing.T) {
 		{"others-list", "sent to 2", false},
 	} {
 		t.Run(tc.cmd, func(t *testing.T) {
-			sender := a.on(t)
+			sender := a.On(t)
 			text := "news-from-" + tc.cmd
-			sender.send(tc.cmd + " " + text)
+			sender.Send(tc.cmd + " " + text)
 			if tc.toSender {
-				sender.expect(text) // queued during onMessage, before the reply
+				sender.Expect(text) // queued during onMessage, before the reply
 			}
 			// Had the sender been included, the broadcast would come before this.
-			sender.expect(tc.wantSent)
-			for _, r := range []*client{b, c} {
-				r.on(t).expect(text)
+			sender.Expect(tc.wantSent)
+			for _, r := range []*wstest.Client{b, c} {
+				r.On(t).Expect(text)
 			}
 		})
 	}
@@ -201,11 +202,11 @@ func TestSendAndLookup(t *testing.T) {
 	s := startContract(t, nil)
 	a, b := s.dial(t, "room"), s.dial(t, "room")
 	lobby, other := s.dial(t, "lobby"), s.dial(t, "other")
-	ask := func(t *testing.T, c *client, msg string) string {
+	ask := func(t *testing.T, c *wstest.Client, msg string) string {
 		t.Helper()
-		c = c.on(t)
-		c.send(msg)
-		_, got := c.read()
+		c = c.On(t)
+		c.Send(msg)
+		_, got := c.Read()
 		return got
 	}
 	idA, idB := ask(t, a, "whoami"), ask(t, b, "whoami")
@@ -235,19 +236,19 @@ func TestSendAndLookup(t *testing.T) {
 		})
 	}
 	t.Run("send by id", func(t *testing.T) {
-		a, b := a.on(t), b.on(t)
-		b.send("send " + idA + " a private word")
-		a.expect("a private word")
-		b.expect("send true")
+		a, b := a.On(t), b.On(t)
+		b.Send("send " + idA + " a private word")
+		a.Expect("a private word")
+		b.Expect("send true")
 	})
 	t.Run("getConnection(id).send", func(t *testing.T) {
-		a, b := a.on(t), b.on(t)
-		b.send("poke " + idA)
-		a.expect("poked by " + idB)
-		b.expect("poked")
+		a, b := a.On(t), b.On(t)
+		b.Send("poke " + idA)
+		a.Expect("poked by " + idB)
+		b.Expect("poked")
 	})
 	t.Run("closed connection is gone", func(t *testing.T) {
-		a.ws.Close()
+		a.WS.Close()
 		s.waitConns(t, "room", 1)
 		for _, tc := range []struct{ send, want string }{
 			{"get " + idA, "null"},
@@ -272,9 +273,9 @@ type contextSnapshot struct {
 	IsOnClose   bool   `json:"isOnClose"`
 }
 
-func readSnapshot(t *testing.T, c *client) contextSnapshot {
+func readSnapshot(t *testing.T, c *wstest.Client) contextSnapshot {
 	t.Helper()
-	_, data := c.on(t).read()
+	_, data := c.On(t).Read()
 	var got contextSnapshot
 	if err := json.Unmarshal([]byte(data), &got); err != nil {
 		t.Fatalf("got %q, want a JSON context snapshot: %v", data, err)
@@ -289,23 +290,23 @@ func TestContextFunctions(t *testing.T) {
 	const wantError = "Error: boom (testdata/contract/app/ctx.js:23:11)"
 	for _, tc := range []struct {
 		event string
-		act   func(c *client)
-		from  *client
+		act   func(c *wstest.Client)
+		from  *wstest.Client
 		want  contextSnapshot
 	}{
-		{"onopen", func(*client) {}, c,
+		{"onopen", func(*wstest.Client) {}, c,
 			contextSnapshot{Method: "onopen", Message: "undefined", Error: "undefined", IsOnOpen: true}},
-		{"onmessage", func(c *client) { c.send("hello") }, c,
+		{"onmessage", func(c *wstest.Client) { c.Send("hello") }, c,
 			contextSnapshot{Method: "onmessage", Message: "hello", Error: "undefined", IsOnMessage: true}},
-		{"onmessage after await", func(c *client) { c.send("await") }, c,
+		{"onmessage after await", func(c *wstest.Client) { c.Send("await") }, c,
 			contextSnapshot{Method: "onmessage", Message: "await", Error: "undefined", IsOnMessage: true}},
-		{"onerror", func(c *client) { c.send("throw") }, c,
+		{"onerror", func(c *wstest.Client) { c.Send("throw") }, c,
 			contextSnapshot{Method: "onerror", Message: "undefined", Error: wantError, IsOnError: true}},
-		{"onclose", func(c *client) { c.closeWith(1000, "") }, w,
+		{"onclose", func(c *wstest.Client) { c.CloseWith(1000, "") }, w,
 			contextSnapshot{Method: "onclose", Message: "undefined", Error: "undefined", IsOnClose: true}},
 	} {
 		t.Run(tc.event, func(t *testing.T) {
-			tc.act(c.on(t))
+			tc.act(c.On(t))
 			if got := readSnapshot(t, tc.from); got != tc.want {
 				t.Errorf("got %+v, want %+v", got, tc.want)
 			}
@@ -317,19 +318,19 @@ func TestDirigibleScriptStyle(t *testing.T) {
 	s := startContract(t, nil)
 	w := s.watch(t)
 	c := s.dial(t, "legacy")
-	w.expect("legacy onopen runs=1")
+	w.Expect("legacy onopen runs=1")
 	for _, msg := range []string{"hi", "again"} {
-		c.send(msg)
+		c.Send(msg)
 		// runs=1 every time: the module body runs afresh for each event.
-		c.expect("legacy got " + msg + " runs=1")
-		c.expect("legacy again " + msg)
+		c.Expect("legacy got " + msg + " runs=1")
+		c.Expect("legacy again " + msg)
 	}
-	c.send("fail")
-	c.expect("legacy got fail runs=1")
-	c.expect("legacy again fail")
-	w.expect("legacy onerror Error: legacy failure (testdata/contract/app/legacy.js:18:11)")
-	c.closeWith(4000, "done")
-	w.expect("legacy onclose runs=1")
+	c.Send("fail")
+	c.Expect("legacy got fail runs=1")
+	c.Expect("legacy again fail")
+	w.Expect("legacy onerror Error: legacy failure (testdata/contract/app/legacy.js:18:11)")
+	c.CloseWith(4000, "done")
+	w.Expect("legacy onclose runs=1")
 }
 
 // connInfo is what conn.js reports of the connection object.
@@ -348,8 +349,8 @@ func TestConnObject(t *testing.T) {
 	s := startContract(t, nil)
 	before := time.Now().UnixMilli()
 	c := s.dialHeader(t, "conn?room=blue&n=1", http.Header{"X-Test-Header": {"yes"}})
-	c.send("info")
-	_, data := c.read()
+	c.Send("info")
+	_, data := c.Read()
 	after := time.Now().UnixMilli()
 	var info connInfo
 	if err := json.Unmarshal([]byte(data), &info); err != nil {
@@ -362,7 +363,7 @@ func TestConnObject(t *testing.T) {
 		if info.Endpoint != "conn" {
 			t.Errorf("endpoint: got %q, want %q", info.Endpoint, "conn")
 		}
-		if want := c.ws.LocalAddr().String(); info.RemoteAddress != want {
+		if want := c.WS.LocalAddr().String(); info.RemoteAddress != want {
 			t.Errorf("remoteAddress: got %q, want %q", info.RemoteAddress, want)
 		}
 		if want := map[string]string{"room": "blue", "n": "1"}; !reflect.DeepEqual(info.Query, want) {
@@ -389,39 +390,39 @@ func TestConnObject(t *testing.T) {
 		}
 	})
 	t.Run("data persists across events", func(t *testing.T) {
-		c := c.on(t)
-		c.send("count")
-		c.expect("messages 2")
-		c.send("count")
-		c.expect("messages 3")
+		c := c.On(t)
+		c.Send("count")
+		c.Expect("messages 2")
+		c.Send("count")
+		c.Expect("messages 3")
 	})
 	t.Run("close with an invalid code or reason throws", func(t *testing.T) {
-		c := c.on(t)
+		c := c.On(t)
 		for _, tc := range []struct{ send, want string }{
 			{"code-1005", "threw: conn.close: code 1005 is not allowed: use 1000 (normal) or an application code 3000-4999"},
 			{"code-2999", "threw: conn.close: code 2999 is not allowed: use 1000 (normal) or an application code 3000-4999"},
 			{"code-5000", "threw: conn.close: code 5000 is not allowed: use 1000 (normal) or an application code 3000-4999"},
 			{"long-reason", "threw: conn.close: reason is 124 bytes; a close reason may be at most 123 bytes"},
 		} {
-			c.send(tc.send)
-			c.expect(tc.want)
+			c.Send(tc.send)
+			c.Expect(tc.want)
 		}
 		// Still open: none of these closed it.
-		c.send("count")
-		c.expect("messages 8")
+		c.Send("count")
+		c.Expect("messages 8")
 	})
 	t.Run("close with code and reason", func(t *testing.T) {
-		c := c.on(t)
-		c.send("close")
-		code, reason := c.expectClose()
+		c := c.On(t)
+		c.Send("close")
+		code, reason := c.ExpectClose()
 		if code != 4321 || reason != "closed by the handler" {
 			t.Errorf("got close %d %q, want 4321 %q", code, reason, "closed by the handler")
 		}
 	})
 	t.Run("close with defaults", func(t *testing.T) {
 		d := s.dial(t, "conn")
-		d.send("close-default")
-		if code, reason := d.expectClose(); code != websocket.CloseNormalClosure || reason != "" {
+		d.Send("close-default")
+		if code, reason := d.ExpectClose(); code != websocket.CloseNormalClosure || reason != "" {
 			t.Errorf("got close %d %q, want 1000 with no reason", code, reason)
 		}
 	})
@@ -461,8 +462,8 @@ func TestModules(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := s.dial(t, tc.endpoint)
 			for i, msg := range tc.send {
-				c.send(msg)
-				c.expect(tc.want[i])
+				c.Send(msg)
+				c.Expect(tc.want[i])
 			}
 		})
 	}
@@ -471,10 +472,10 @@ func TestModules(t *testing.T) {
 func TestConsoleGoesToTheLog(t *testing.T) {
 	s := startContract(t, nil)
 	c := s.dial(t, "log")
-	c.send("hi")
-	c.expect("logged")
-	c.send("later")
-	c.expect("logged later")
+	c.Send("hi")
+	c.Expect("logged")
+	c.Send("later")
+	c.Expect("logged later")
 	for _, want := range [][]string{
 		{"level=INFO", `msg="console says hi"`},
 		{"level=WARN", `msg="console warns hi"`},
@@ -483,7 +484,7 @@ func TestConsoleGoesToTheLog(t *testing.T) {
 		{"level=INFO", `msg="after await sees onmessage later"`},
 		{"level=INFO", `msg="timer sees onmessage"`},
 	} {
-		s.log.waitForLine(t, append(want, "project=app", "endpoint=log")...)
+		s.log.WaitForLine(t, append(want, "project=app", "endpoint=log")...)
 	}
 }
 
@@ -506,13 +507,13 @@ func TestTextEncodingAndBuffer(t *testing.T) {
 		{"byte lengths", "length é✓", false, websocket.TextMessage, "2 chars, 5 bytes, 5 encoded"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := c.on(t)
+			c := c.On(t)
 			if tc.binary {
-				c.sendBinary([]byte(tc.send))
+				c.SendBinary([]byte(tc.send))
 			} else {
-				c.send(tc.send)
+				c.Send(tc.send)
 			}
-			kind, got := c.read()
+			kind, got := c.Read()
 			if kind != tc.wantKind || got != tc.want {
 				t.Errorf("got %q (type %d), want %q (type %d)", got, kind, tc.want, tc.wantKind)
 			}
@@ -578,23 +579,23 @@ func TestRunawayHandlers(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := c.on(t)
+			c := c.On(t)
 			began := time.Now()
-			c.send(tc.send)
+			c.Send(tc.send)
 			served++
 			if tc.reply != "" {
-				c.expect(tc.reply)
+				c.Expect(tc.reply)
 			}
 			if tc.onError != "" {
-				c.expect(tc.onError)
+				c.Expect(tc.onError)
 			}
-			line := s.log.waitForLine(t, tc.log...)
+			line := s.log.WaitForLine(t, tc.log...)
 			if tc.maxLogLen > 0 && len(line) > tc.maxLogLen {
 				t.Errorf("got a log line of %d bytes, want at most %d:\n%s", len(line), tc.maxLogLen, line)
 			}
-			c.send("next")
+			c.Send("next")
 			served++
-			c.expect("served " + strconv.Itoa(served) + ": next")
+			c.Expect("served " + strconv.Itoa(served) + ": next")
 			if d := time.Since(began); d > 3*time.Second {
 				t.Errorf("took %s, want the limit (300ms) to stop it", d)
 			}

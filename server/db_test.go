@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/blimp/blimp/config"
+	"github.com/blimp/blimp/internal/wstest"
 )
 
 // dbHandler runs store calls named by JSON messages and replies with the result.
@@ -24,7 +25,7 @@ export async function onMessage(m) {
 
 func dbRoot(t *testing.T) string {
 	root := t.TempDir()
-	writeFiles(t, root, map[string]string{
+	wstest.WriteFiles(t, root, map[string]string{
 		"a/db.websocket": `{"handler": "a/db", "endpoint": "a"}`,
 		"a/db.js":        dbHandler,
 		"b/db.websocket": `{"handler": "b/db", "endpoint": "b"}`,
@@ -50,23 +51,23 @@ func TestStoreFromHandlers(t *testing.T) {
 		{"missing", `{"op":"get","args":["scores","0000000000000000"]}`, `{"ok":null}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := a.ask(tc.msg); !strings.Contains(got, tc.want) {
+			if got := a.Ask(tc.msg); !strings.Contains(got, tc.want) {
 				t.Fatalf("got %s, want it to contain %s", got, tc.want)
 			}
 		})
 	}
-	got := a.ask(`{"op":"list","args":["scores",{"limit":1}]}`)
+	got := a.Ask(`{"op":"list","args":["scores",{"limit":1}]}`)
 	id := between(got, `"id":"`, `"`)
-	if g := a.ask(`{"op":"get","args":["scores","` + id + `"]}`); !strings.Contains(g, `"created":`) || !strings.Contains(g, `"username":"ada"`) {
+	if g := a.Ask(`{"op":"get","args":["scores","` + id + `"]}`); !strings.Contains(g, `"created":`) || !strings.Contains(g, `"username":"ada"`) {
 		t.Fatalf("get: got %s, want the saved document with created", g)
 	}
 
 	// Project b has its own collections: it sees none of a's documents.
 	b := s.dial(t, "b")
-	if got := b.ask(`{"op":"count","args":["scores",{}]}`); got != `{"ok":0}` {
+	if got := b.Ask(`{"op":"count","args":["scores",{}]}`); got != `{"ok":0}` {
 		t.Fatalf("project b counted a's documents: got %s, want 0", got)
 	}
-	if got := a.ask(`{"op":"remove","args":["scores","` + id + `"]}`); got != `{"ok":true}` {
+	if got := a.Ask(`{"op":"remove","args":["scores","` + id + `"]}`); got != `{"ok":true}` {
 		t.Fatalf("remove: got %s", got)
 	}
 }
@@ -77,7 +78,7 @@ func TestStorePersistsAcrossRestart(t *testing.T) {
 	tune := func(c *config.Config) { c.Data.Path = dataPath }
 
 	first := start(t, root, tune)
-	first.dial(t, "a").ask(`{"op":"save","args":["notes",{"text":"kept"}]}`)
+	first.dial(t, "a").Ask(`{"op":"save","args":["notes",{"text":"kept"}]}`)
 	cfg := config.Default()
 	cfg.Data.Path = dataPath
 	if _, err := New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil))); err == nil || !strings.Contains(err.Error(), "locked") {
@@ -86,7 +87,7 @@ func TestStorePersistsAcrossRestart(t *testing.T) {
 	first.stop(t)
 
 	second := start(t, root, tune)
-	if got := second.dial(t, "a").ask(`{"op":"list","args":["notes",{}]}`); !strings.Contains(got, `"text":"kept"`) {
+	if got := second.dial(t, "a").Ask(`{"op":"list","args":["notes",{}]}`); !strings.Contains(got, `"text":"kept"`) {
 		t.Fatalf("after restart: got %s, want the saved note", got)
 	}
 }

@@ -7,9 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/blimp/blimp/config"
+	"github.com/blimp/blimp/internal/wstest"
 )
 
 var httpProject = map[string]string{
@@ -98,23 +97,18 @@ func TestHTTPEndpoints(t *testing.T) {
 	if resp, _ := http.Head(base + "/api/echo"); resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "GET, POST" {
 		t.Fatalf("HEAD: got %d Allow %q, want 405 and Allow: GET, POST", resp.StatusCode, resp.Header.Get("Allow"))
 	}
-	s.log.waitFor(t, "secret internals")
-	s.log.waitFor(t, "api.js:")
+	s.log.WaitFor(t, "secret internals")
+	s.log.WaitFor(t, "api.js:")
 }
 
 func TestHTTPSharesModuleStateAndReloads(t *testing.T) {
 	root := t.TempDir()
-	writeFiles(t, root, httpProject)
+	wstest.WriteFiles(t, root, httpProject)
 	s := start(t, root, nil)
 	// The WebSocket endpoint is served at its extra path and at the service path.
-	ws, _, err := websocket.DefaultDialer.Dial("ws://"+s.addr+"/mediabrowser", nil)
-	if err != nil {
-		t.Fatalf("dial custom path: %v", err)
-	}
-	defer ws.Close()
-	c := &client{t: t, ws: ws}
-	c.ask("a")
-	if got := s.dial(t, "webws").ask("b"); got != "hit 2" {
+	c := wstest.Dial(t, "ws://"+s.addr+"/mediabrowser", nil, nil)
+	c.Ask("a")
+	if got := s.dial(t, "webws").Ask("b"); got != "hit 2" {
 		t.Fatalf("got %q, want hit 2 (one module state for both paths)", got)
 	}
 	var got struct{ Hits int }
@@ -131,8 +125,8 @@ func TestHTTPSharesModuleStateAndReloads(t *testing.T) {
 		t.Fatalf("plain GET on a WebSocket path: got %d, want 400", resp.StatusCode)
 	}
 
-	writeFiles(t, root, map[string]string{"web/api.js": `export const onRequest = () => "v2";`})
-	eventually(t, func() string {
+	wstest.WriteFiles(t, root, map[string]string{"web/api.js": `export const onRequest = () => "v2";`})
+	wstest.Eventually(t, func() string {
 		resp, err := http.Get("http://" + s.addr + "/api/echo")
 		if err != nil {
 			return err.Error()
@@ -144,8 +138,8 @@ func TestHTTPSharesModuleStateAndReloads(t *testing.T) {
 		}
 		return ""
 	})
-	writeFiles(t, root, map[string]string{"web/api.http": `{"path": "/api/moved", "handler": "web/api"}`})
-	eventually(t, func() string {
+	wstest.WriteFiles(t, root, map[string]string{"web/api.http": `{"path": "/api/moved", "handler": "web/api"}`})
+	wstest.Eventually(t, func() string {
 		resp, err := http.Get("http://" + s.addr + "/api/echo")
 		if err != nil {
 			return err.Error()
@@ -180,7 +174,7 @@ func TestMountPathErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			root := t.TempDir()
-			writeFiles(t, root, tc.files)
+			wstest.WriteFiles(t, root, tc.files)
 			res := Check(config.Default(), root)
 			all := ""
 			for _, e := range res.Errors {

@@ -14,32 +14,8 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/blimp/blimp/config"
+	"github.com/blimp/blimp/internal/wstest"
 )
-
-// eventually polls check until it returns "" or the deadline passes, then fails
-// with the last complaint.
-func eventually(t *testing.T, check func() string) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		msg := check()
-		if msg == "" {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal(msg)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// ask sends msg and returns the text reply.
-func (c *client) ask(msg string) string {
-	c.t.Helper()
-	c.send(msg)
-	_, got := c.read()
-	return got
-}
 
 const versionHandler = `
 export function onOpen(conn) { conn.data.count = 0; }
@@ -48,7 +24,7 @@ export function onMessage(m, conn) { conn.data.count++; return "%s:" + conn.data
 
 func reloadRoot(t *testing.T) (string, *testServer) {
 	root := t.TempDir()
-	writeFiles(t, root, map[string]string{
+	wstest.WriteFiles(t, root, map[string]string{
 		"app/v.websocket":   `{"handler": "app/v", "endpoint": "v"}`,
 		"app/v.js":          fmt.Sprintf(versionHandler, "one"),
 		"other/e.websocket": `{"handler": "other/e", "endpoint": "e"}`,
@@ -60,14 +36,14 @@ func reloadRoot(t *testing.T) (string, *testServer) {
 func TestReloadKeepsConnectionAndData(t *testing.T) {
 	root, s := reloadRoot(t)
 	c := s.dial(t, "v")
-	if got := c.ask("a"); got != "one:1:a" {
+	if got := c.Ask("a"); got != "one:1:a" {
 		t.Fatalf("got %q, want one:1:a", got)
 	}
-	writeFiles(t, root, map[string]string{"app/v.js": fmt.Sprintf(versionHandler, "two")})
+	wstest.WriteFiles(t, root, map[string]string{"app/v.js": fmt.Sprintf(versionHandler, "two")})
 	n := 1
-	eventually(t, func() string {
+	wstest.Eventually(t, func() string {
 		n++
-		got := c.ask("b")
+		got := c.Ask("b")
 		if got == fmt.Sprintf("two:%d:b", n) {
 			return ""
 		}
@@ -88,8 +64,8 @@ func TestReloadEditorRenameSave(t *testing.T) {
 	if err := os.Rename(tmp, filepath.Join(root, "app", "v.js")); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, func() string {
-		if got := c.ask("x"); !strings.HasPrefix(got, "renamed:") {
+	wstest.Eventually(t, func() string {
+		if got := c.Ask("x"); !strings.HasPrefix(got, "renamed:") {
 			return "never saw the renamed file's handler; last reply " + got
 		}
 		return ""
@@ -99,18 +75,18 @@ func TestReloadEditorRenameSave(t *testing.T) {
 func TestReloadBrokenEditKeepsOldGeneration(t *testing.T) {
 	root, s := reloadRoot(t)
 	c := s.dial(t, "v")
-	writeFiles(t, root, map[string]string{"app/v.js": "export function onMessage(m) {\n  return 'broken' +;\n}\n"})
-	s.log.waitFor(t, "v.js:2:")
-	if got := c.ask("a"); got != "one:1:a" {
+	wstest.WriteFiles(t, root, map[string]string{"app/v.js": "export function onMessage(m) {\n  return 'broken' +;\n}\n"})
+	s.log.WaitFor(t, "v.js:2:")
+	if got := c.Ask("a"); got != "one:1:a" {
 		t.Fatalf("got %q after a broken edit, want the old handler's one:1:a", got)
 	}
 	st := statusOf(s.Server, "app")
 	if !strings.Contains(st.Error, "v.js:2:") || st.Generation != 1 {
 		t.Fatalf("got status %+v, want generation 1 and the syntax error with its position", st)
 	}
-	writeFiles(t, root, map[string]string{"app/v.js": fmt.Sprintf(versionHandler, "fixed")})
-	eventually(t, func() string {
-		if got := c.ask("b"); !strings.HasPrefix(got, "fixed:") {
+	wstest.WriteFiles(t, root, map[string]string{"app/v.js": fmt.Sprintf(versionHandler, "fixed")})
+	wstest.Eventually(t, func() string {
+		if got := c.Ask("b"); !strings.HasPrefix(got, "fixed:") {
 			return "the fix never took effect; last reply " + got
 		}
 		return ""
@@ -131,8 +107,8 @@ func statusOf(s *Server, project string) Status {
 
 func TestReloadDescriptorAddedAndDeleted(t *testing.T) {
 	root, s := reloadRoot(t)
-	writeFiles(t, root, map[string]string{"app/w.websocket": `{"handler": "app/v", "endpoint": "w"}`})
-	eventually(t, func() string {
+	wstest.WriteFiles(t, root, map[string]string{"app/w.websocket": `{"handler": "app/v", "endpoint": "w"}`})
+	wstest.Eventually(t, func() string {
 		if _, resp, err := websocket.DefaultDialer.Dial(s.url("w"), nil); err != nil {
 			return fmt.Sprintf("new endpoint w not served: %v %v", err, resp)
 		} else {
@@ -145,51 +121,49 @@ func TestReloadDescriptorAddedAndDeleted(t *testing.T) {
 	if err := os.Remove(filepath.Join(root, "app", "w.websocket")); err != nil {
 		t.Fatal(err)
 	}
-	if code, _ := c.expectClose(); code != websocket.CloseGoingAway {
+	if code, _ := c.ExpectClose(); code != websocket.CloseGoingAway {
 		t.Fatalf("got close code %d for a deleted endpoint, want 1001", code)
 	}
 	if _, resp, err := websocket.DefaultDialer.Dial(s.url("w"), nil); err == nil || resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("upgrade to deleted endpoint: got %v, want 404", err)
 	}
-	if got := other.ask("still"); !strings.HasSuffix(got, ":still") {
+	if got := other.Ask("still"); !strings.HasSuffix(got, ":still") {
 		t.Fatalf("got %q, the project's other endpoint must keep serving", got)
 	}
 }
 
 func TestReloadProjectAddedAndRemoved(t *testing.T) {
 	root, s := reloadRoot(t)
-	writeFiles(t, root, map[string]string{
+	wstest.WriteFiles(t, root, map[string]string{
 		"late/l.websocket": `{"handler": "late/l", "endpoint": "l"}`,
 		"late/l.js":        `export const onMessage = (m) => "late " + m;`,
 	})
-	var c *client
-	eventually(t, func() string {
-		ws, _, err := websocket.DefaultDialer.Dial(s.url("l"), nil)
-		if err != nil {
+	var c *wstest.Client
+	wstest.Eventually(t, func() string {
+		var err error
+		if c, _, err = wstest.TryDial(t, s.url("l"), nil, nil); err != nil {
 			return "added project never served: " + err.Error()
 		}
-		c = &client{t: t, ws: ws}
-		t.Cleanup(func() { ws.Close() })
 		return ""
 	})
-	if got := c.ask("hi"); got != "late hi" {
+	if got := c.Ask("hi"); got != "late hi" {
 		t.Fatalf("got %q, want late hi", got)
 	}
 	if err := os.RemoveAll(filepath.Join(root, "late")); err != nil {
 		t.Fatal(err)
 	}
-	if code, _ := c.expectClose(); code != websocket.CloseGoingAway {
+	if code, _ := c.ExpectClose(); code != websocket.CloseGoingAway {
 		t.Fatalf("got close code %d for a removed project, want 1001", code)
 	}
 	e := s.dial(t, "e")
-	if got := e.ask("ok"); got != "ok" {
+	if got := e.Ask("ok"); got != "ok" {
 		t.Fatalf("got %q, other project must keep serving", got)
 	}
 }
 
 func TestReloadTimersOfOldGenerationStop(t *testing.T) {
 	root := t.TempDir()
-	writeFiles(t, root, map[string]string{
+	wstest.WriteFiles(t, root, map[string]string{
 		"app/t.websocket": `{"handler": "app/t", "endpoint": "t"}`,
 		"app/t.js": `
 import { websockets } from "sdk/net";
@@ -198,12 +172,12 @@ export function onMessage(m) { return m; }`,
 	})
 	s := start(t, root, nil)
 	c := s.dial(t, "t")
-	c.expect("tick-one")
-	writeFiles(t, root, map[string]string{"app/t.js": `export function onMessage(m) { return "two " + m; }`})
-	eventually(t, func() string {
-		c.send("x")
+	c.Expect("tick-one")
+	wstest.WriteFiles(t, root, map[string]string{"app/t.js": `export function onMessage(m) { return "two " + m; }`})
+	wstest.Eventually(t, func() string {
+		c.Send("x")
 		for {
-			_, got := c.read()
+			_, got := c.Read()
 			if got == "two x" {
 				return ""
 			}
@@ -213,9 +187,9 @@ export function onMessage(m) { return m; }`,
 		}
 	})
 	// After the swap, no more ticks may arrive from the retired generation.
-	c.send("y")
+	c.Send("y")
 	for {
-		_, got := c.read()
+		_, got := c.Read()
 		if got == "two y" {
 			break
 		}
@@ -224,8 +198,8 @@ export function onMessage(m) { return m; }`,
 		}
 		t.Fatalf("got %q", got)
 	}
-	c.ws.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
-	if _, data, err := c.ws.ReadMessage(); err == nil {
+	c.WS.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+	if _, data, err := c.WS.ReadMessage(); err == nil {
 		t.Fatalf("got %q after the reload: the old generation's timer is still running", data)
 	}
 }
@@ -233,30 +207,30 @@ export function onMessage(m) { return m; }`,
 func TestRapidReloadsDoNotLeak(t *testing.T) {
 	root, s := reloadRoot(t)
 	c := s.dial(t, "v")
-	c.ask("warm")
+	c.Ask("warm")
 	base := runtime.NumGoroutine()
 	// 200 rapid edits through the watcher (it coalesces bursts), then 200 direct
 	// reloads, one generation each.
 	for i := 0; i < 200; i++ {
-		writeFiles(t, root, map[string]string{"app/v.js": fmt.Sprintf(versionHandler, fmt.Sprint("edit", i))})
+		wstest.WriteFiles(t, root, map[string]string{"app/v.js": fmt.Sprintf(versionHandler, fmt.Sprint("edit", i))})
 		time.Sleep(time.Millisecond)
 	}
-	eventually(t, func() string {
-		if got := c.ask("x"); !strings.HasPrefix(got, "edit199:") {
+	wstest.Eventually(t, func() string {
+		if got := c.Ask("x"); !strings.HasPrefix(got, "edit199:") {
 			return "the last edit never took effect; last reply " + got
 		}
 		return ""
 	})
 	for i := 0; i < 200; i++ {
-		writeFiles(t, root, map[string]string{"app/v.js": fmt.Sprintf(versionHandler, fmt.Sprint("gen", i))})
+		wstest.WriteFiles(t, root, map[string]string{"app/v.js": fmt.Sprintf(versionHandler, fmt.Sprint("gen", i))})
 		if err := s.LoadProject("app"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if got := c.ask("end"); !strings.HasPrefix(got, "gen199:") {
+	if got := c.Ask("end"); !strings.HasPrefix(got, "gen199:") {
 		t.Fatalf("got %q, want the last generation's reply", got)
 	}
-	eventually(t, func() string {
+	wstest.Eventually(t, func() string {
 		if n := runtime.NumGoroutine(); n > base+5 {
 			return fmt.Sprintf("got %d goroutines after 200 reloads, started with %d", n, base)
 		}
@@ -269,7 +243,7 @@ func TestRapidReloadsDoNotLeak(t *testing.T) {
 
 func TestAdminAPI(t *testing.T) {
 	root := t.TempDir()
-	writeFiles(t, root, map[string]string{
+	wstest.WriteFiles(t, root, map[string]string{
 		"app/v.websocket": `{"handler": "app/v", "endpoint": "v"}`,
 		"app/v.js":        fmt.Sprintf(versionHandler, "one"),
 	})
@@ -299,9 +273,9 @@ func TestAdminAPI(t *testing.T) {
 		}
 	}
 	c := s.dial(t, "v")
-	writeFiles(t, root, map[string]string{"app/v.js": "export function onMessage( {"})
+	wstest.WriteFiles(t, root, map[string]string{"app/v.js": "export function onMessage( {"})
 	time.Sleep(0) // no watcher here: nothing changes until the admin asks
-	if got := c.ask("a"); got != "one:1:a" {
+	if got := c.Ask("a"); got != "one:1:a" {
 		t.Fatalf("got %q with watching off, want the old handler", got)
 	}
 	resp := adminDo(t, s, "POST", "/admin/reload?project=app", token)
@@ -310,11 +284,11 @@ func TestAdminAPI(t *testing.T) {
 	if resp.StatusCode != http.StatusUnprocessableEntity || len(statuses) != 1 || !strings.Contains(statuses[0].Error, "v.js:1:") {
 		t.Fatalf("reload of a broken project: got %d %+v, want 422 with the error position", resp.StatusCode, statuses)
 	}
-	writeFiles(t, root, map[string]string{"app/v.js": fmt.Sprintf(versionHandler, "admin")})
+	wstest.WriteFiles(t, root, map[string]string{"app/v.js": fmt.Sprintf(versionHandler, "admin")})
 	if resp := adminDo(t, s, "POST", "/admin/reload", token); resp.StatusCode != http.StatusOK {
 		t.Fatalf("reload all: got %d, want 200", resp.StatusCode)
 	}
-	if got := c.ask("b"); got != "admin:2:b" {
+	if got := c.Ask("b"); got != "admin:2:b" {
 		t.Fatalf("got %q after the admin reload, want admin:2:b", got)
 	}
 }

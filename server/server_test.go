@@ -7,17 +7,19 @@ import (
 	"testing"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/blimp/blimp/internal/wstest"
 )
 
 func TestEchoStarter(t *testing.T) {
 	s := start(t, "../projects", nil)
 	c := s.dial(t, "echo")
-	c.send("hello")
-	c.expect("hello")
-	if err := c.ws.WriteMessage(websocket.BinaryMessage, []byte{1, 2, 3}); err != nil {
+	c.Send("hello")
+	c.Expect("hello")
+	if err := c.WS.WriteMessage(websocket.BinaryMessage, []byte{1, 2, 3}); err != nil {
 		t.Fatal(err)
 	}
-	kind, data := c.read()
+	kind, data := c.Read()
 	if kind != websocket.BinaryMessage || data != "\x01\x02\x03" {
 		t.Fatalf("got %q (type %d), want binary 010203", data, kind)
 	}
@@ -26,16 +28,16 @@ func TestEchoStarter(t *testing.T) {
 func TestChatStarterBroadcasts(t *testing.T) {
 	s := start(t, "../projects", nil)
 	a := s.dial(t, "chat?name=ada")
-	a.read() // its own join
+	a.Read() // its own join
 	b := s.dial(t, "chat?name=bob")
-	_, joined := a.read()
+	_, joined := a.Read()
 	if !strings.Contains(joined, `"name":"bob"`) {
 		t.Fatalf("got %s, want bob's join", joined)
 	}
-	b.read() // its own join
-	b.send("hi all")
-	for _, c := range []*client{a, b} {
-		_, got := c.read()
+	b.Read() // its own join
+	b.Send("hi all")
+	for _, c := range []*wstest.Client{a, b} {
+		_, got := c.Read()
 		if !strings.Contains(got, `"text":"hi all"`) || !strings.Contains(got, `"name":"bob"`) {
 			t.Fatalf("got %s, want bob's message", got)
 		}
@@ -44,7 +46,7 @@ func TestChatStarterBroadcasts(t *testing.T) {
 
 func TestStarterInfo(t *testing.T) {
 	s := start(t, "../projects", nil)
-	s.dial(t, "chat?name=ada").read()
+	s.dial(t, "chat?name=ada").Read()
 	resp, err := http.Get("http://" + s.addr + "/api/starter/info")
 	if err != nil {
 		t.Fatal(err)
@@ -76,17 +78,11 @@ func TestHTTPStatuses(t *testing.T) {
 			t.Errorf("GET %s: got %d, want %d", tc.path, resp.StatusCode, tc.want)
 		}
 	}
-	_, resp, err := websocket.DefaultDialer.Dial("ws://"+s.addr+ServicePath+"nope", nil)
+	_, resp, err := wstest.TryDial(t, "ws://"+s.addr+ServicePath+"nope", nil, nil)
 	if err == nil || resp == nil || resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("upgrade to unknown endpoint: got %v, want HTTP 404", err)
 	}
-	c := &client{t: t}
-	ws, _, err := websocket.DefaultDialer.Dial("ws://"+s.addr+ServicePathAlias+"echo", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ws.Close()
-	c.ws = ws
-	c.send("alias")
-	c.expect("alias")
+	c := wstest.Dial(t, "ws://"+s.addr+ServicePathAlias+"echo", nil, nil)
+	c.Send("alias")
+	c.Expect("alias")
 }

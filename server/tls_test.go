@@ -13,12 +13,13 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/blimp/blimp/config"
+	"github.com/blimp/blimp/internal/wstest"
 )
 
 func TestTLSSelfSigned(t *testing.T) {
 	var dataPath string
 	root := t.TempDir()
-	writeFiles(t, root, map[string]string{
+	wstest.WriteFiles(t, root, map[string]string{
 		"app/echo.websocket": `{"endpoint": "echo", "handler": "app/echo"}`,
 		"app/echo.js":        `export const onMessage = (m) => m;`,
 		"app/info.http":      `{"path": "/System/Info", "handler": "app/info"}`,
@@ -35,22 +36,17 @@ func TestTLSSelfSigned(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(filepath.Dir(dataPath), SelfSignedFile)); err != nil {
 		t.Fatalf("self-signed certificate not written beside the store: %v", err)
 	}
-	s.log.waitFor(t, "sha256=")
+	s.log.WaitFor(t, "sha256=")
 
 	roots := x509.NewCertPool()
 	roots.AddCert(cert)
-	dialer := websocket.Dialer{TLSClientConfig: &tls.Config{RootCAs: roots}}
-	ws, _, err := dialer.Dial("wss://"+s.addr+ServicePath+"echo", nil)
-	if err != nil {
-		t.Fatalf("wss dial trusting the generated certificate: %v", err)
-	}
-	defer ws.Close()
-	c := &client{t: t, ws: ws}
-	if got := c.ask("secure"); got != "secure" {
+	trust := &tls.Config{RootCAs: roots}
+	c := wstest.Dial(t, "wss://"+s.addr+ServicePath+"echo", nil, trust)
+	if got := c.Ask("secure"); got != "secure" {
 		t.Fatalf("got %q over wss, want the echo", got)
 	}
 
-	httpc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
+	httpc := &http.Client{Transport: &http.Transport{TLSClientConfig: trust}}
 	resp, err := httpc.Get("https://" + s.addr + "/System/Info")
 	if err != nil {
 		t.Fatalf("https request trusting the generated certificate: %v", err)

@@ -2,29 +2,16 @@ package main
 
 import (
 	"bytes"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// writeFiles writes files (path relative to root -> content) under root.
-func writeFiles(t *testing.T, root string, files map[string]string) {
-	t.Helper()
-	for name, content := range files {
-		p := filepath.Join(root, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
+	"github.com/blimp/blimp/internal/wstest"
+)
 
 func TestCLI(t *testing.T) {
 	broken := t.TempDir()
-	writeFiles(t, broken, map[string]string{
+	wstest.WriteFiles(t, broken, map[string]string{
 		"good/echo.websocket": `{"handler": "good/echo", "endpoint": "echo"}`,
 		"good/echo.js":        "export function onMessage(m) { return m; }\n",
 		"bad/x.websocket":     `{"handler": "bad/x", "endpoint": "x"}`,
@@ -32,7 +19,7 @@ func TestCLI(t *testing.T) {
 	})
 	dir := t.TempDir()
 	typo := filepath.Join(dir, "typo.toml")
-	writeFiles(t, dir, map[string]string{
+	wstest.WriteFiles(t, dir, map[string]string{
 		"typo.toml":   "[server]\nadrr = \":9090\"\n",
 		"syntax.toml": "[server]\naddr = \":9090\n",
 		"range.toml":  "[runtime]\nworkers = 0\n",
