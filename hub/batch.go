@@ -2,6 +2,7 @@ package hub
 
 import (
 	"bufio"
+	"context"
 	"net"
 	"net/http"
 	"sync"
@@ -14,10 +15,11 @@ const maxBatch = 64 << 10
 // holds none.
 var batchPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
-// batchConn is the network connection under a WebSocket. While a batch is open
-// (begin ... flush) the frames gorilla writes are gathered and go out in one write;
-// otherwise (the handshake, pings from keepalive) writes pass straight through.
-// It is safe for concurrent use.
+// batchConn is the network connection under a WebSocket (made by Batching for a
+// server's connections, by DialBatching for clients'). While a batch is open
+// (begin ... flush: an Outbox's writer, once per wake-up) the frames gorilla writes are
+// gathered and go out in one write; otherwise (the handshake, pings from keepalive)
+// writes pass straight through. It is safe for concurrent use.
 type batchConn struct {
 	net.Conn
 
@@ -93,4 +95,15 @@ func (w batchingWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nil, nil, err
 	}
 	return &batchConn{Conn: c}, rw, nil
+}
+
+// DialBatching dials addr as a zero net.Dialer does and returns a connection on which
+// an Outbox writes frames in batches. Use it as a websocket.Dialer's NetDialContext;
+// over wss:// the frames' TLS records are gathered beneath the TLS layer.
+func DialBatching(ctx context.Context, network, addr string) (net.Conn, error) {
+	c, err := new(net.Dialer).DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	return &batchConn{Conn: c}, nil
 }

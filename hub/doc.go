@@ -6,12 +6,14 @@
 // exists only while frames are queued: an idle connection parks no writer. The writer
 // gathers every queued frame into one write (batch.go wraps the hijacked network
 // connection for that). The queue is bounded in bytes; a client that does not keep
-// up is closed with 1008 instead of growing memory. Broadcasts and room publishes
+// up is closed with 1008 instead of growing memory. That sending side (the queue, its
+// close frame and the writer) is an Outbox, which sdk/net's outbound clients use too,
+// on network connections dialed with DialBatching. Broadcasts and room publishes
 // encode their frame once (a Message) and hand the same bytes to every receiver.
 // Rooms (per project) are held here, outside any JavaScript runtime, so membership
 // survives reloads.
 //
-// Concurrency: Hub and Conn are safe for concurrent use. Handler methods for one Conn
-// are called from its reader goroutine, in order; a Handler must not block for long
-// (the runtime queues the event to a JavaScript worker and returns).
+// Concurrency: Hub, Conn and Outbox are safe for concurrent use. Handler methods for
+// one Conn are called from its reader goroutine, in order; a Handler must not block
+// for long (the runtime queues the event to a JavaScript worker and returns).
 package hub

@@ -17,9 +17,10 @@ import (
 type Options struct {
 	// ReadLimit is the largest incoming message in bytes (close 1009 beyond).
 	ReadLimit int64
-	// QueueBytes bounds a connection's outgoing queue (close 1008 beyond).
+	// QueueBytes bounds a connection's outgoing queue (close 1008 beyond); zero means
+	// no bound.
 	QueueBytes int
-	// WriteTimeout bounds one batch of writes.
+	// WriteTimeout bounds one batch of writes; zero means no bound.
 	WriteTimeout time.Duration
 	// PingInterval is how often an idle connection is pinged.
 	PingInterval time.Duration
@@ -58,6 +59,7 @@ type Info struct {
 type Hub struct {
 	opts Options
 	log  *slog.Logger
+	slow string // the close reason of a connection whose queue overflows
 
 	mu         sync.RWMutex // guards closed, conns, byEndpoint, rooms and every Conn's joined
 	closed     bool
@@ -79,6 +81,7 @@ func New(opts Options) *Hub {
 	return &Hub{
 		opts:       opts,
 		log:        opts.Log,
+		slow:       fmt.Sprintf("slow consumer: more than %d bytes queued", opts.QueueBytes),
 		conns:      map[string]*Conn{},
 		byEndpoint: map[string]map[string]*Conn{},
 		rooms:      map[roomKey]map[string]*Conn{},
@@ -103,8 +106,15 @@ func (h *Hub) Add(ws *websocket.Conn, info Info) *Conn {
 		OpenedAt:   time.Now(),
 		hub:        h,
 		ws:         ws,
-		inflight:   make(chan struct{}, h.opts.InFlight),
+		out: Outbox{
+			Limit:          h.opts.QueueBytes,
+			OverflowReason: h.slow,
+			AbortOverflow:  true, // free a slow consumer's backlog and its writer at once
+			WriteTimeout:   h.opts.WriteTimeout,
+		},
+		inflight: make(chan struct{}, h.opts.InFlight),
 	}
+	c.out.Attach(ws)
 	c.release = func() { <-c.inflight }
 	h.mu.Lock()
 	if h.closed {

@@ -94,6 +94,7 @@ func NewClients(opts ClientOptions) *Clients {
 	return &Clients{
 		opts: opts,
 		dialer: &websocket.Dialer{
+			NetDialContext:   hub.DialBatching, // the writer sends each wake-up's frames in one write
 			Proxy:            http.ProxyFromEnvironment,
 			HandshakeTimeout: opts.HandshakeTimeout,
 			TLSClientConfig:  &tls.Config{RootCAs: opts.RootCAs, MinVersion: tls.VersionTLS12},
@@ -146,7 +147,13 @@ func (cs *Clients) add(w *runtime.Worker, uri, handler, file string) *client {
 		cancel:   cancel,
 		inflight: make(chan struct{}, clientInFlight),
 		state:    StateConnecting,
+		out: hub.Outbox{
+			Limit:          cs.opts.QueueBytes,
+			OverflowReason: overflowReason,
+			WriteTimeout:   cs.opts.WriteTimeout,
+		},
 	}
+	c.out.OnWriteError = c.writeFailed
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	cs.seq++
@@ -231,26 +238,18 @@ type client struct {
 	obj   *goja.Object // the WebsocketClient object in w's runtime
 	ended bool         // onClose has been dispatched: later events are dropped
 
-	mu          sync.Mutex      // guards the fields below
-	state       string          // as JavaScript sees it (changed on w's loop)
-	openedAt    time.Time       // as JavaScript sees it: zero until onOpen
-	ws          *websocket.Conn // set once the connection is open
-	netDone     bool            // the connection has ended (or failed)
-	shut        bool            // closed by retire: a dial that still succeeds is closed at once
-	queue       []clientFrame   // frames to send; written once open
-	queued      int             // bytes of messages in queue and being written
-	writing     bool            // the writer goroutine runs
-	closeCode   int             // the close frame queued, 0 if none
-	closeReason string
-	failure     error // reported to onError when the client ends
-	ping        *time.Timer
-}
+	// out holds the frames to send, queued from creation on and written once the
+	// connection is attached; its close frame is what onClose reports when this side
+	// closed. Its methods may be called with mu held; it calls writeFailed (which
+	// takes mu) holding no lock of its own.
+	out hub.Outbox
 
-// clientFrame is a queued outgoing frame: a message, or the close frame ending the queue.
-type clientFrame struct {
-	msg    *hub.Message
-	code   int
-	reason string
+	mu       sync.Mutex // guards the fields below
+	state    string     // as JavaScript sees it (changed on w's loop)
+	openedAt time.Time  // as JavaScript sees it: zero until onOpen
+	shut     bool       // closed by retire: a dial that still succeeds is closed at once
+	failure  error      // reported to onError when the client ends
+	ping     *time.Timer
 }
 
 // status returns the client's state and when it opened (zero before).

@@ -17,11 +17,13 @@ import (
 )
 
 // The network side of an outbound client: one goroutine (run) dials and then reads;
-// a writer goroutine exists only while frames are queued. Neither touches a goja
-// runtime: events are queued to the client's worker (client.post).
+// the client's hub.Outbox has a writer goroutine only while frames are queued.
+// Neither touches a goja runtime: events are queued to the client's worker
+// (client.post).
 
-// clientCloseWait is how long a closing client waits for the remote's close frame.
-const clientCloseWait = 3 * time.Second
+// overflowReason is the reason of the 1008 close frame sent when more than
+// ClientOptions.QueueBytes wait to be sent.
+const overflowReason = "send queue overflow"
 
 // run dials c's URI, queues onOpen and reads until the connection ends, queueing
 // each message; it then queues onError (if the connection failed) and onClose. It
@@ -29,37 +31,25 @@ const clientCloseWait = 3 * time.Second
 func (c *client) run() {
 	ws, resp, err := c.cs.dialer.DialContext(c.ctx, c.uri, nil)
 	if err != nil {
-		c.mu.Lock()
-		c.netDone = true
-		c.mu.Unlock()
+		c.out.End()
 		c.log.Debug("client connection failed", "client", c.id, "uri", c.uri, "error", err)
 		c.end(c.dialError(err, resp), websocket.CloseAbnormalClosure, "")
 		return
 	}
 	c.mu.Lock()
 	if c.shut { // retired while dialing
-		code, reason := c.closeCode, c.closeReason
-		c.netDone = true
+		c.out.End()
+		code, reason := c.out.CloseFrame()
 		c.mu.Unlock()
 		ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(c.cs.opts.WriteTimeout))
 		ws.Close()
 		return
 	}
-	c.ws = ws
-	if len(c.queue) > 0 {
-		c.startWriterLocked()
-	}
+	c.out.Attach(ws) // what was sent while connecting goes out now, in order
 	c.mu.Unlock()
 	c.log.Debug("client connected", "client", c.id, "uri", c.uri)
 	c.opened(time.Now())
 	c.read(ws)
-}
-
-// closing reports whether a close frame has been queued.
-func (c *client) closing() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.closeCode != 0
 }
 
 // read delivers ws's messages until the connection ends, then ends the client.
@@ -68,7 +58,7 @@ func (c *client) read(ws *websocket.Conn) {
 	ws.SetReadLimit(opts.ReadLimit)
 	ws.SetReadDeadline(time.Now().Add(opts.PongTimeout))
 	ws.SetPongHandler(func(string) error {
-		if !c.closing() { // once closing, the close wait deadline stands
+		if !c.out.Closing() { // once closing, the close wait deadline stands
 			return ws.SetReadDeadline(time.Now().Add(opts.PongTimeout))
 		}
 		return nil
@@ -85,7 +75,7 @@ func (c *client) read(ws *websocket.Conn) {
 		if err != nil {
 			break
 		}
-		if !c.closing() {
+		if !c.out.Closing() {
 			ws.SetReadDeadline(time.Now().Add(opts.PongTimeout))
 		}
 		select {
@@ -97,8 +87,8 @@ func (c *client) read(ws *websocket.Conn) {
 	code, reason, failure := c.ending(err)
 	c.mu.Lock()
 	c.ping.Stop()
-	c.netDone = true
 	c.mu.Unlock()
+	c.out.End()
 	ws.Close()
 	c.log.Debug("client closed", "client", c.id, "uri", c.uri, "code", code, "reason", reason)
 	c.end(failure, code, reason)
@@ -110,8 +100,9 @@ func (c *client) ending(err error) (code int, reason string, failure error) {
 	if errors.Is(err, websocket.ErrReadLimit) {
 		return websocket.CloseMessageTooBig, "message too big", fmt.Errorf("a message from %s was larger than the limit of %d bytes", c.uri, c.cs.opts.ReadLimit)
 	}
-	c.mu.Lock()
-	code, reason, failure = c.closeCode, c.closeReason, c.failure
+	c.mu.Lock() // send changes failure and the close frame together, under mu
+	code, reason = c.out.CloseFrame()
+	failure = c.failure
 	c.mu.Unlock()
 	if code != 0 {
 		return code, reason, failure // this side closed: report what it sent
@@ -156,7 +147,7 @@ func (c *client) dialError(err error, resp *http.Response) error {
 
 // keepalive pings the remote and re-arms itself while the client is open.
 func (c *client) keepalive(ws *websocket.Conn) {
-	if c.closing() {
+	if c.out.Closing() {
 		return
 	}
 	if err := ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.cs.opts.WriteTimeout)); err != nil {
@@ -174,21 +165,17 @@ func (c *client) keepalive(ws *websocket.Conn) {
 func (c *client) send(m *hub.Message) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.state == StateClosing || c.state == StateClosed || c.netDone {
+	if c.state == StateClosing || c.state == StateClosed {
 		return false
 	}
-	if limit := c.cs.opts.QueueBytes; c.queued+len(m.Data) > limit {
+	err := c.out.Push(m) // the outbox refuses it once the connection ended, too
+	if errors.Is(err, hub.ErrOverflow) {
+		limit := c.cs.opts.QueueBytes
 		c.log.Warn("closing client: send queue full", "client", c.id, "uri", c.uri, "queued_limit", limit)
-		err := fmt.Errorf("more than %d bytes queued for sending to %s: the client is closed with 1008", limit, c.uri)
-		c.closeLocked(websocket.ClosePolicyViolation, "send queue overflow", err, true)
-		return false
+		c.state = StateClosing
+		c.failure = fmt.Errorf("more than %d bytes queued for sending to %s: the client is closed with 1008", limit, c.uri)
 	}
-	c.queue = append(c.queue, clientFrame{msg: m})
-	c.queued += len(m.Data)
-	if c.ws != nil {
-		c.startWriterLocked()
-	}
-	return true
+	return err == nil
 }
 
 // close sends a close frame with code and reason after the messages already queued
@@ -196,33 +183,11 @@ func (c *client) send(m *hub.Message) bool {
 func (c *client) close(code int, reason string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.closeLocked(code, reason, nil, false)
-}
-
-// closeLocked starts closing c with code and reason, after the queued messages or,
-// with drop, instead of them; failure, if any, is reported to onError at the end.
-func (c *client) closeLocked(code int, reason string, failure error, drop bool) {
 	if c.state == StateClosing || c.state == StateClosed {
 		return
 	}
 	c.state = StateClosing
-	c.failure = failure
-	if drop {
-		c.queue, c.queued = nil, 0
-	}
-	c.queueCloseLocked(code, reason)
-}
-
-// queueCloseLocked queues the close frame, unless one is queued already.
-func (c *client) queueCloseLocked(code int, reason string) {
-	if c.closeCode != 0 {
-		return
-	}
-	c.closeCode, c.closeReason = code, reason
-	c.queue = append(c.queue, clientFrame{code: code, reason: reason})
-	if c.ws != nil {
-		c.startWriterLocked()
-	}
+	c.out.Close(code, reason)
 }
 
 // shutdown closes the network side with code and reason (unless a close frame is
@@ -232,62 +197,18 @@ func (c *client) shutdown(code int, reason string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.shut = true
-	c.queueCloseLocked(code, reason)
+	c.out.Close(code, reason)
 }
 
-// startWriterLocked starts the writer goroutine unless it is running.
-func (c *client) startWriterLocked() {
-	if !c.writing {
-		c.writing = true
-		go c.write()
+// writeFailed records a failed write, for onError; it is the outbox's OnWriteError,
+// called before the network connection is closed under the reader.
+func (c *client) writeFailed(err error) {
+	if errors.Is(err, websocket.ErrCloseSent) {
+		return
 	}
-}
-
-// write drains the queue, several frames per wake-up, and exits when it is empty.
-func (c *client) write() {
-	for {
-		c.mu.Lock()
-		batch, ws := c.queue, c.ws
-		c.queue = nil
-		if len(batch) == 0 {
-			c.writing = false
-			c.mu.Unlock()
-			return
-		}
-		c.mu.Unlock()
-
-		ws.SetWriteDeadline(time.Now().Add(c.cs.opts.WriteTimeout))
-		sent := 0
-		for _, f := range batch {
-			if err := c.writeFrame(ws, f); err != nil {
-				c.mu.Lock()
-				if c.failure == nil && !errors.Is(err, websocket.ErrCloseSent) {
-					c.failure = fmt.Errorf("writing to %s failed: %v", c.uri, err)
-				}
-				c.queue, c.queued, c.writing = nil, 0, false
-				c.mu.Unlock()
-				ws.NetConn().Close() // the reader sees the failure and ends the client
-				return
-			}
-			if f.msg != nil {
-				sent += len(f.msg.Data)
-			}
-		}
-		c.mu.Lock()
-		c.queued = max(c.queued-sent, 0)
-		c.mu.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.failure == nil {
+		c.failure = fmt.Errorf("writing to %s failed: %v", c.uri, err)
 	}
-}
-
-func (c *client) writeFrame(ws *websocket.Conn, f clientFrame) error {
-	if f.msg == nil {
-		err := ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(f.code, f.reason))
-		ws.SetReadDeadline(time.Now().Add(clientCloseWait))
-		return err
-	}
-	kind := websocket.TextMessage
-	if f.msg.Binary {
-		kind = websocket.BinaryMessage
-	}
-	return ws.WriteMessage(kind, f.msg.Data)
 }
