@@ -108,7 +108,7 @@ func CloseArgs(w *Worker, what string, codeV, reasonV goja.Value) (int, string) 
 	if !goja.IsUndefined(codeV) && !goja.IsNull(codeV) {
 		code = int(codeV.ToInteger())
 		if code != 1000 && code != 1008 && (code < 3000 || code > 4999) {
-			w.Throw(fmt.Errorf("%s: code %s is not allowed: use 1000 (normal) or an application code 3000-4999", what, codeV))
+			w.Throw(fmt.Errorf("%s: code %s is not allowed: use 1000 (normal), 1008 (policy violation) or an application code 3000-4999", what, codeV))
 		}
 	}
 	if !goja.IsUndefined(reasonV) && !goja.IsNull(reasonV) {

@@ -399,9 +399,9 @@ func TestConnObject(t *testing.T) {
 	t.Run("close with an invalid code or reason throws", func(t *testing.T) {
 		c := c.On(t)
 		for _, tc := range []struct{ send, want string }{
-			{"code-1005", "threw: conn.close: code 1005 is not allowed: use 1000 (normal) or an application code 3000-4999"},
-			{"code-2999", "threw: conn.close: code 2999 is not allowed: use 1000 (normal) or an application code 3000-4999"},
-			{"code-5000", "threw: conn.close: code 5000 is not allowed: use 1000 (normal) or an application code 3000-4999"},
+			{"code-1005", "threw: conn.close: code 1005 is not allowed: use 1000 (normal), 1008 (policy violation) or an application code 3000-4999"},
+			{"code-2999", "threw: conn.close: code 2999 is not allowed: use 1000 (normal), 1008 (policy violation) or an application code 3000-4999"},
+			{"code-5000", "threw: conn.close: code 5000 is not allowed: use 1000 (normal), 1008 (policy violation) or an application code 3000-4999"},
 			{"long-reason", "threw: conn.close: reason is 124 bytes; a close reason may be at most 123 bytes"},
 		} {
 			c.Send(tc.send)

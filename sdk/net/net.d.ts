@@ -23,7 +23,7 @@ declare module "sdk/net" {
     data: Record<string, any>;
     /** Queues a message; false if the connection is already closed. */
     send(message: Message): boolean;
-    /** Closes with code 1000 (default) or 3000-4999 and an optional reason (max 123 bytes). */
+    /** Closes with code 1000 (default), 1008 (policy violation) or 3000-4999 and an optional reason (max 123 bytes). */
     close(code?: number, reason?: string): void;
     /** Joins a room of the project (a non-empty name, at most 256 bytes); false once closed. */
     join(room: string): boolean;
