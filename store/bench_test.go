@@ -116,7 +116,7 @@ func BenchmarkSaveParallel(b *testing.B) {
 }
 
 // txID returns the id of the last committed write transaction.
-func txID(b *testing.B, s *Store) int {
+func txID(b testing.TB, s *Store) int {
 	var id int
 	if err := s.db.View(func(tx *bolt.Tx) error {
 		id = tx.ID()

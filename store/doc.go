@@ -107,11 +107,16 @@
 //
 // A Store is safe for concurrent use. bbolt lets any number of reads run
 // alongside one write transaction; reads see the state of the last commit.
-// Save and Remove go through bbolt's Batch, which gathers the writes of
-// concurrent callers for up to a millisecond into one transaction and one
-// fsync, and returns to each caller only after that commit is on disk: a
-// write that returned survives a crash. A function passed to Batch can be
-// run more than once, so each run takes its own id. Open takes bbolt's
+// Save and Remove hand their writes to one committer goroutine, which
+// commits every write queued so far in one transaction and one fsync, then
+// starts again with those that queued meanwhile (group commit without a
+// timer: a lone write is committed at once, and under load each commit
+// takes all the writes that waited for the previous one). Each caller
+// returns only after its commit is on disk: a write that returned survives
+// a crash. If one write of a commit fails, the others are committed one by
+// one, so a write can be run more than once, and each run takes its own
+// id. Close lets the queued writes finish; writes after it fail with
+// ErrClosed. Open takes bbolt's
 // file lock, so a second process (or a second Open of the same file)
 // fails after a second with an error saying the file is locked.
 package store

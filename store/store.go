@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -21,10 +22,8 @@ const (
 	// lockTimeout is how long Open waits for another process to release
 	// the data file.
 	lockTimeout = time.Second
-	// maxBatchDelay is how long a write waits for others to share its
-	// commit (and its fsync). See Save.
-	maxBatchDelay = time.Millisecond
-	// maxBatchSize caps the writes in one commit.
+	// maxBatchSize caps the writes in one commit; it is also how many
+	// writes may wait for the committer before Save and Remove block.
 	maxBatchSize = 1000
 	// fillPercent packs collection pages nearly full when they split:
 	// ids only ever grow, so inserts go to the last page and the default
@@ -69,6 +68,23 @@ type Store struct {
 	last atomic.Uint64
 	// now returns the time in milliseconds since the epoch; tests set it.
 	now func() int64
+
+	// writes queues Save and Remove for the committer goroutine, which
+	// closes committed once writes is closed and drained.
+	writes    chan *write
+	committed chan struct{}
+	// mu guards closed. Save and Remove hold it for reading while they
+	// queue a write, Close for writing while it closes writes.
+	mu     sync.RWMutex
+	closed bool
+}
+
+// write is a Save or Remove waiting for the committer: apply runs inside
+// the commit's transaction (more than once if a commit has to be retried)
+// and done receives the outcome once the transaction is on disk.
+type write struct {
+	apply func(*bolt.Tx) error
+	done  chan error
 }
 
 // Open opens the data file at path, creating it and its parent
@@ -97,13 +113,18 @@ func Open(path string) (*Store, error) {
 	case err != nil:
 		return nil, fmt.Errorf("data file %q: %w", path, err)
 	}
-	db.MaxBatchDelay = maxBatchDelay
-	db.MaxBatchSize = maxBatchSize
-	s := &Store{db: db, path: path, now: func() int64 { return time.Now().UnixMilli() }}
+	s := &Store{
+		db:        db,
+		path:      path,
+		now:       func() int64 { return time.Now().UnixMilli() },
+		writes:    make(chan *write, maxBatchSize),
+		committed: make(chan struct{}),
+	}
 	if err := s.init(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("data file %q: %w", path, err)
 	}
+	go s.commit()
 	return s, nil
 }
 
@@ -160,10 +181,92 @@ func checkEmpty(tx *bolt.Tx) error {
 	return err
 }
 
-// Close closes the data file, after the transactions under way finish.
-// Closing twice is harmless.
+// Close closes the data file, after the writes already queued and the
+// transactions under way finish. Closing twice is harmless.
 func (s *Store) Close() error {
+	s.mu.Lock()
+	if !s.closed {
+		s.closed = true
+		close(s.writes)
+	}
+	s.mu.Unlock()
+	<-s.committed
 	return s.db.Close()
+}
+
+// commit is the committer goroutine: it takes the first write queued,
+// adds every other write queued by then (up to maxBatchSize) and commits
+// them in one transaction, then starts again. Writes that arrive while a
+// commit is under way wait for the next one, so the busier the store, the
+// more writes share each fsync, and a lone write never waits for company.
+// It returns once writes is closed and drained.
+func (s *Store) commit() {
+	defer close(s.committed)
+	batch := make([]*write, 0, maxBatchSize)
+	for w := range s.writes {
+		batch = append(batch[:0], w)
+	gather:
+		for len(batch) < maxBatchSize {
+			select {
+			case w, ok := <-s.writes:
+				if !ok {
+					break gather
+				}
+				batch = append(batch, w)
+			default:
+				break gather
+			}
+		}
+		s.commitBatch(batch)
+	}
+}
+
+// commitBatch commits batch in one transaction and reports the outcome to
+// each write. If one write fails, the transaction is rolled back and each
+// write is committed on its own, so that only the failing one fails.
+func (s *Store) commitBatch(batch []*write) {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		for _, w := range batch {
+			if err := w.run(tx); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil || len(batch) == 1 {
+		for _, w := range batch {
+			w.done <- err
+		}
+		return
+	}
+	for _, w := range batch {
+		w.done <- s.db.Update(w.run)
+	}
+}
+
+// run applies w in tx, turning a panic into an error so that it fails w
+// alone instead of the committer.
+func (w *write) run(tx *bolt.Tx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("write panicked: %v", p)
+		}
+	}()
+	return w.apply(tx)
+}
+
+// write queues apply for the committer and returns its outcome once the
+// transaction it ran in is on disk.
+func (s *Store) write(apply func(*bolt.Tx) error) error {
+	w := &write{apply: apply, done: make(chan error, 1)}
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return ErrClosed
+	}
+	s.writes <- w
+	s.mu.RUnlock()
+	return <-w.done
 }
 
 // Path returns the data file's path.
@@ -175,9 +278,9 @@ func (s *Store) Path() string { return s.path }
 // encode as JSON, in at most MaxDocumentSize bytes; it is not modified.
 //
 // Save returns once the document is committed to disk. Concurrent calls
-// share commits: a write waits up to a millisecond for others to join it,
-// so many goroutines saving at once cost one fsync per batch rather than
-// one each.
+// share commits: the writes that queue while one commit is under way go
+// into the next, so many goroutines saving at once cost one fsync per
+// batch rather than one each.
 func (s *Store) Save(project, collection string, doc map[string]any) (id string, created int64, err error) {
 	if err := checkNames(project, collection); err != nil {
 		return "", 0, err
@@ -190,9 +293,9 @@ func (s *Store) Save(project, collection string, doc map[string]any) (id string,
 		return "", 0, fmt.Errorf("save in %q: document is %d bytes as JSON, more than the limit of %d", collection, len(body), MaxDocumentSize)
 	}
 	var n uint64
-	// Batch may run this function more than once; only the run that
-	// commits counts, and each run takes a fresh id.
-	err = s.db.Batch(func(tx *bolt.Tx) error {
+	// The committer may run this function more than once; only the run
+	// that commits counts, and each run takes a fresh id.
+	err = s.write(func(tx *bolt.Tx) error {
 		b, err := collectionBucket(tx, project, collection, true)
 		if err != nil {
 			return err
@@ -306,7 +409,7 @@ func (s *Store) Remove(project, collection, id string) (bool, error) {
 		return false, err
 	}
 	var found bool
-	err := s.db.Batch(func(tx *bolt.Tx) error {
+	err := s.write(func(tx *bolt.Tx) error {
 		found = false
 		b, _ := collectionBucket(tx, project, collection, false)
 		if b == nil || b.Get([]byte(id)) == nil {
