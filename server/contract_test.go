@@ -121,16 +121,35 @@ func TestEventsInOrder(t *testing.T) {
 	}
 }
 
+// replyCase sends one frame and expects one frame back.
+type replyCase struct {
+	name     string
+	send     string
+	binary   bool
+	wantKind int
+	want     string
+}
+
+// check runs the case as a subtest on c.
+func (tc replyCase) check(t *testing.T, c *wstest.Client) {
+	t.Run(tc.name, func(t *testing.T) {
+		c := c.On(t)
+		if tc.binary {
+			c.SendBinary([]byte(tc.send))
+		} else {
+			c.Send(tc.send)
+		}
+		kind, got := c.Read()
+		if kind != tc.wantKind || got != tc.want {
+			t.Errorf("got %q (type %d), want %q (type %d)", got, kind, tc.want, tc.wantKind)
+		}
+	})
+}
+
 func TestReplies(t *testing.T) {
 	s := startContract(t, nil)
 	c := s.dial(t, "reply")
-	for _, tc := range []struct {
-		name     string
-		send     string
-		binary   bool
-		wantKind int
-		want     string
-	}{
+	for _, tc := range []replyCase{
 		{"string is text", "string", false, websocket.TextMessage, "a string"},
 		{"object is JSON text", "object", false, websocket.TextMessage, `{"a":1,"b":[true,null],"c":"x"}`},
 		{"number is JSON text", "number", false, websocket.TextMessage, "42"},
@@ -144,18 +163,7 @@ func TestReplies(t *testing.T) {
 		{"binary arrives as an ArrayBuffer", "\x00\x01\xff", true, websocket.TextMessage, "binary 3 bytes: 0,1,255"},
 		{"empty binary frame", "", true, websocket.TextMessage, "binary 0 bytes: "},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			c := c.On(t)
-			if tc.binary {
-				c.SendBinary([]byte(tc.send))
-			} else {
-				c.Send(tc.send)
-			}
-			kind, got := c.Read()
-			if kind != tc.wantKind || got != tc.want {
-				t.Errorf("got %q (type %d), want %q (type %d)", got, kind, tc.want, tc.wantKind)
-			}
-		})
+		tc.check(t, c)
 	}
 	t.Run("undefined sends nothing", func(t *testing.T) {
 		c := c.On(t)
@@ -491,13 +499,7 @@ func TestConsoleGoesToTheLog(t *testing.T) {
 func TestTextEncodingAndBuffer(t *testing.T) {
 	s := startContract(t, nil)
 	c := s.dial(t, "text")
-	for _, tc := range []struct {
-		name     string
-		send     string
-		binary   bool
-		wantKind int
-		want     string
-	}{
+	for _, tc := range []replyCase{
 		{"TextEncoder.encode", "encode héllo ✓", false, websocket.BinaryMessage, "héllo ✓"},
 		{"TextDecoder.decode", "héllo ✓", true, websocket.TextMessage, "decoded héllo ✓ / héllo ✓"},
 		{"TextDecoder replaces invalid UTF-8", "a\xffb", true, websocket.TextMessage, "decoded a\uFFFDb / a\uFFFDb"},
@@ -506,18 +508,7 @@ func TestTextEncodingAndBuffer(t *testing.T) {
 		{"require('buffer').Buffer", "hex ab", false, websocket.TextMessage, "6162"},
 		{"byte lengths", "length é✓", false, websocket.TextMessage, "2 chars, 5 bytes, 5 encoded"},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			c := c.On(t)
-			if tc.binary {
-				c.SendBinary([]byte(tc.send))
-			} else {
-				c.Send(tc.send)
-			}
-			kind, got := c.Read()
-			if kind != tc.wantKind || got != tc.want {
-				t.Errorf("got %q (type %d), want %q (type %d)", got, kind, tc.want, tc.wantKind)
-			}
-		})
+		tc.check(t, c)
 	}
 }
 

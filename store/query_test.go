@@ -37,6 +37,24 @@ func fruitStore(t testing.TB) *Store {
 	return s
 }
 
+// expectNames lists project "p"'s fruit with the raw query, checks the names and
+// returns the parsed query.
+func expectNames(t *testing.T, s *Store, raw any, want []string) Query {
+	t.Helper()
+	q, err := ParseQuery(raw)
+	if err != nil {
+		t.Fatalf("ParseQuery: %v", err)
+	}
+	docs, err := s.List("p", "fruit", q)
+	if err != nil {
+		t.Fatalf("List: %v", err)
+	}
+	if got := names(docs); !reflect.DeepEqual(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+	return q
+}
+
 func names(docs []map[string]any) []string {
 	out := []string{}
 	for _, d := range docs {
@@ -114,17 +132,7 @@ func TestListFilters(t *testing.T) {
 			if tt.query != nil {
 				raw = tt.query
 			}
-			q, err := ParseQuery(raw)
-			if err != nil {
-				t.Fatalf("ParseQuery: %v", err)
-			}
-			docs, err := s.List("p", "fruit", q)
-			if err != nil {
-				t.Fatalf("List: %v", err)
-			}
-			if got := names(docs); !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("got %v, want %v", got, tt.want)
-			}
+			q := expectNames(t, s, raw, tt.want)
 			n, err := s.Count("p", "fruit", q)
 			if err != nil || n != len(tt.want) {
 				t.Errorf("Count: got %d, %v, want %d", n, err, len(tt.want))
@@ -156,17 +164,7 @@ func TestListIDFilters(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			q, err := ParseQuery(filters(tt.f))
-			if err != nil {
-				t.Fatal(err)
-			}
-			docs, err := s.List("p", "fruit", q)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := names(docs); !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("got %v, want %v", got, tt.want)
-			}
+			expectNames(t, s, filters(tt.f), tt.want)
 		})
 	}
 }
@@ -204,17 +202,7 @@ func TestListSortAndPage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			q, err := ParseQuery(tt.query)
-			if err != nil {
-				t.Fatalf("ParseQuery: %v", err)
-			}
-			docs, err := s.List("p", "fruit", q)
-			if err != nil {
-				t.Fatalf("List: %v", err)
-			}
-			if got := names(docs); !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("got %v, want %v", got, tt.want)
-			}
+			expectNames(t, s, tt.query, tt.want)
 		})
 	}
 }
