@@ -192,7 +192,7 @@ func Parse(name string, data []byte, base Config) (Config, error) {
 	return c, nil
 }
 
-// Validate reports the first value out of range, naming its key.
+// Validate reports every value out of range, each naming its key, joined.
 func (c *Config) Validate() error {
 	var errs []error
 	bad := func(key, format string, args ...any) {

@@ -161,7 +161,11 @@ func (w *Worker) state(c *hub.Conn) *connState {
 		return st
 	}
 	st = &connState{conn: c, obj: w.newConnObject(c)}
-	if data := w.opts.Sessions.take(c.ID, w); data != "" {
+	data, ok := w.opts.Sessions.take(c.ID, w)
+	if !ok {
+		return st // a newer generation holds c: this late event gets a detached object
+	}
+	if data != "" {
 		parsed, err := w.parseJSON(goja.Undefined(), w.rt.ToValue(data))
 		if err == nil {
 			st.obj.Set("data", parsed)

@@ -41,8 +41,9 @@ func Start(p *endpoints.Project, opts Options) (*Generation, error) {
 		opts.Sessions = &Sessions{}
 	}
 	g := &Generation{Project: p}
+	gen := generations.Add(1)
 	for i := 0; i < opts.Workers; i++ {
-		w, err := newWorker(p, i, opts)
+		w, err := newWorker(p, i, gen, opts)
 		if err != nil {
 			g.Stop()
 			return nil, fmt.Errorf("project %q: %w", p.Name, err)
@@ -73,6 +74,9 @@ func Start(p *endpoints.Project, opts Options) (*Generation, error) {
 	}
 	return g, nil
 }
+
+// generations numbers generations in the order they start, across all projects.
+var generations atomic.Uint64
 
 // loadError explains why the handler at file failed to load, with the position of
 // the failure when the error carries one.

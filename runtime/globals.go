@@ -166,8 +166,26 @@ func (w *Worker) Bytes(v goja.Value) ([]byte, bool) {
 	if !ok {
 		return nil, false
 	}
+	// byteOffset and byteLength are read like any property, so a script can shadow
+	// them: check them against the buffer instead of trusting them.
+	b := ab.Bytes()
 	off, n := obj.Get("byteOffset").ToInteger(), obj.Get("byteLength").ToInteger()
-	return ab.Bytes()[off : off+n], true
+	if off < 0 || n < 0 || off > int64(len(b)) || n > int64(len(b))-off {
+		return nil, false
+	}
+	return b[off : off+n], true
+}
+
+// Stringify returns JSON.stringify(v), failing for values with no JSON form.
+func (w *Worker) Stringify(v goja.Value) (string, error) {
+	s, err := w.stringify(goja.Undefined(), v)
+	if err != nil {
+		return "", err
+	}
+	if goja.IsUndefined(s) {
+		return "", fmt.Errorf("%s has no JSON form", v.String())
+	}
+	return s.String(), nil
 }
 
 // Encode turns a value into a frame, by the one rule for everything blimp sends: a
@@ -186,12 +204,9 @@ func (w *Worker) Encode(v goja.Value) (*hub.Message, error) {
 	if b, ok := w.Bytes(v); ok {
 		return hub.NewBinary(append([]byte(nil), b...)), nil
 	}
-	s, err := w.stringify(goja.Undefined(), v)
+	s, err := w.Stringify(v)
 	if err != nil {
-		return nil, fmt.Errorf("cannot send value as JSON: %w", err)
+		return nil, fmt.Errorf("cannot send it as JSON: %w", err)
 	}
-	if goja.IsUndefined(s) {
-		return nil, fmt.Errorf("cannot send %s: it has no JSON form", v.String())
-	}
-	return hub.NewText(s.String()), nil
+	return hub.NewText(s), nil
 }

@@ -26,8 +26,11 @@ type session struct {
 }
 
 // take makes w the owner of connection id and returns its parked data JSON ("" for
-// a new connection), first making the previous owner release it.
-func (s *Sessions) take(id string, w *Worker) string {
+// a new connection), first making the previous owner release it. It reports false,
+// taking nothing, when a newer generation's worker holds the connection already
+// (w is running a late event): waits only ever go from newer to older workers, so
+// two workers can never wait on each other.
+func (s *Sessions) take(id string, w *Worker) (string, bool) {
 	for {
 		s.mu.Lock()
 		if s.entries == nil {
@@ -44,9 +47,12 @@ func (s *Sessions) take(id string, w *Worker) string {
 			data := e.data
 			e.data = ""
 			s.mu.Unlock()
-			return data
+			return data, true
 		}
 		s.mu.Unlock()
+		if prev.gen > w.gen {
+			return "", false
+		}
 		// Let the previous owner finish its queued events for id and park the data.
 		if err := prev.Sync(func(*goja.Runtime) error { prev.release(id); return nil }); err != nil {
 			<-prev.retired // it is shutting down: it parks everything before this closes
@@ -76,6 +82,9 @@ func (s *Sessions) Len() int {
 	defer s.mu.Unlock()
 	return len(s.entries)
 }
+
+// Drop forgets connection id (closed, and no handler will see it again).
+func (s *Sessions) Drop(id string) { s.drop(id) }
 
 // release parks the state of connection id, if this worker holds it. It runs on the
 // worker's loop (or after the loop has stopped).

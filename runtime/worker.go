@@ -95,17 +95,19 @@ type Worker struct {
 	onRetire  []func()                   // retire hooks, in registration order (see OnRetire)
 	retiring  bool                       // set once the retire hooks start
 
-	mu       sync.Mutex // guards running, seq, armed
+	depth int         // nesting of guard calls; loop goroutine only
+	limit *time.Timer // the time limit of the running event: armed and stopped by the outermost guard on the loop, fires interrupt
+
+	mu       sync.Mutex // guards running and deadline (read by interrupt on the timer's goroutine)
 	running  bool
-	seq      uint64
-	armed    uint64
-	limit    *time.Timer
-	deadline time.Time // when the running event's limit fires; loop goroutine only
+	deadline time.Time // when the running event's limit is up
+	gen      uint64    // generation number: newer generations have larger ones
 }
 
 // newWorker starts a worker for the project in dir and sets up its globals.
-func newWorker(p *endpoints.Project, slot int, opts Options) (*Worker, error) {
+func newWorker(p *endpoints.Project, slot int, gen uint64, opts Options) (*Worker, error) {
 	w := &Worker{
+		gen:       gen,
 		slot:      slot,
 		of:        opts.Workers,
 		project:   p.Name,
@@ -213,13 +215,26 @@ func (w *Worker) Sync(fn func(rt *goja.Runtime) error) error {
 
 // guard runs fn under the event time limit, turning a Go panic into an error.
 func (w *Worker) guard(fn func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("internal error: %v\n%s", r, debug.Stack())
+		}
+	}()
+	if w.depth > 0 {
+		// Nested (an onError fired from a failed promise job, say): the outermost
+		// guard's limit keeps running and it alone cleans up.
+		w.depth++
+		defer func() { w.depth-- }()
+		return fn()
+	}
+	w.depth = 1
 	w.mu.Lock()
-	w.seq++
-	w.running, w.armed = true, w.seq
-	w.mu.Unlock()
+	w.running = true
 	w.deadline = time.Now().Add(w.opts.EventTimeout)
+	w.mu.Unlock()
 	w.limit.Reset(w.opts.EventTimeout)
 	defer func() {
+		w.depth = 0
 		for p := range w.rejected {
 			delete(w.rejected, p)
 			w.logError("unhandled rejection", w.event, valueError(p.Result()))
@@ -230,9 +245,6 @@ func (w *Worker) guard(fn func() error) (err error) {
 		w.mu.Unlock()
 		if w.rt != nil {
 			w.rt.ClearInterrupt()
-		}
-		if r := recover(); r != nil {
-			err = fmt.Errorf("internal error: %v\n%s", r, debug.Stack())
 		}
 	}()
 	return fn()
@@ -247,15 +259,20 @@ func (w *Worker) unmetered(fn func()) {
 	}
 	start := time.Now()
 	fn()
+	w.mu.Lock()
 	w.deadline = w.deadline.Add(time.Since(start))
-	w.limit.Reset(time.Until(w.deadline))
+	left := time.Until(w.deadline)
+	w.mu.Unlock()
+	w.limit.Reset(left)
 }
 
-// interrupt stops the running event if it is the one the limit was armed for.
+// interrupt stops the running event once it is past its deadline.
 func (w *Worker) interrupt() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.running && w.armed == w.seq {
+	// A timer that fires late must not hit the next event: only an event past its
+	// own deadline is interrupted.
+	if w.running && !time.Now().Before(w.deadline) {
 		w.rt.Interrupt(errTimeLimit)
 	}
 }

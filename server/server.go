@@ -46,7 +46,9 @@ const readBufferSize = 512
 // idle connection holds none.
 var writeBuffers = &sync.Pool{}
 
-// Server serves every project under one projects root. Create it with New.
+// Server serves every project under one projects root: it owns the hub of
+// connections, the store, the routing snapshot and each project's generation. Its
+// zero value is not usable: create it with New. It is safe for concurrent use.
 type Server struct {
 	cfg         config.Config
 	log         *slog.Logger
@@ -238,7 +240,7 @@ func (s *Server) closeRemoved(old, next *endpoints.Project) {
 		kept[d.Endpoint] = true
 	}
 	for _, d := range old.Descriptors {
-		if !kept[d.Endpoint] {
+		if d.Kind == endpoints.KindWebSocket && !kept[d.Endpoint] {
 			s.hub.CloseEndpoint(d.Endpoint, websocket.CloseGoingAway, "endpoint removed")
 		}
 	}
@@ -330,9 +332,13 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, d *endpo
 		Header:     requestHeader(r),
 		Query:      r.URL.Query(),
 	})
-	if c != nil {
-		go c.Serve(router{s})
+	if c == nil {
+		return // shutting down
 	}
+	if s.routes.Load().table.Lookup(d.Endpoint) == nil {
+		c.Close(websocket.CloseGoingAway, "endpoint removed") // removed while we upgraded
+	}
+	go c.Serve(router{s})
 }
 
 // serveRequest runs the HTTP handler of d for r.
@@ -420,8 +426,12 @@ func (r router) Error(c *hub.Conn, err error) {
 	r.offer(c.Project, func(g *runtime.Generation) bool { return g.Error(c, err) })
 }
 
+// Close runs onClose in the current generation. A connection whose endpoint was
+// removed has no handler left to run: only its parked state is dropped.
 func (r router) Close(c *hub.Conn, code int, reason string) {
-	r.offer(c.Project, func(g *runtime.Generation) bool { return g.Close(c, code, reason) })
+	if !r.offer(c.Project, func(g *runtime.Generation) bool { return g.Close(c, code, reason) }) {
+		r.s.opts.Sessions.Drop(c.ID)
+	}
 }
 
 // Serve accepts connections on l until ctx is done, then shuts down gracefully:

@@ -143,7 +143,7 @@ func runServer(args []string, stderr io.Writer) int {
 		return 1
 	}
 	if err := s.Load(); err != nil {
-		log.Error("some projects are not served; fix them and restart (blimp check lists every problem)")
+		log.Error("some projects are not served; fix the files named above (with watching on they reload as soon as they are saved; with --no-watch, restart or POST /admin/reload)", "error", err)
 	}
 	l, err := net.Listen("tcp", cfg.Server.Addr)
 	if err != nil {

@@ -3,6 +3,7 @@ package db
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/dop251/goja"
 
@@ -83,9 +84,9 @@ func (m *module) async(what string, fn func() (any, error)) goja.Value {
 
 func (m *module) save(call goja.FunctionCall) goja.Value {
 	coll := m.collection("save", call.Argument(0))
-	doc, ok := exportObject(call.Argument(1))
-	if !ok {
-		m.w.Throw(fmt.Errorf("store.save(collection, doc): doc must be an object, got %s", call.Argument(1).String()))
+	doc, err := m.exportObject(call.Argument(1))
+	if err != nil {
+		m.w.Throw(fmt.Errorf("store.save(collection, doc): %v", err))
 	}
 	project := m.w.Project()
 	return m.async("save", func() (any, error) {
@@ -94,15 +95,48 @@ func (m *module) save(call goja.FunctionCall) goja.Value {
 	})
 }
 
-// exportObject returns v as a document: a plain object exported through JSON, so
-// that what is stored is exactly what JSON.stringify would write.
-func exportObject(v goja.Value) (map[string]any, bool) {
+// exportObject returns v as a document: what JSON.stringify writes for it (toJSON
+// honoured, undefined and function properties left out), decoded.
+func (m *module) exportObject(v goja.Value) (map[string]any, error) {
 	obj, ok := v.(*goja.Object)
 	if !ok || obj.ClassName() == "Array" || obj.ClassName() == "Function" {
-		return nil, false
+		return nil, fmt.Errorf("doc must be an object, got %s", v.String())
 	}
-	doc, ok := obj.Export().(map[string]any)
-	return doc, ok
+	text, err := m.w.Stringify(v)
+	if err != nil {
+		return nil, fmt.Errorf("doc cannot be written as JSON: %v", err)
+	}
+	var doc map[string]any
+	dec := json.NewDecoder(strings.NewReader(text))
+	dec.UseNumber()
+	if err := dec.Decode(&doc); err != nil || doc == nil {
+		return nil, fmt.Errorf("doc must be an object once written as JSON (its toJSON returned something else)")
+	}
+	return numbers(doc).(map[string]any), nil
+}
+
+// numbers turns json.Number values into int64 where they are whole and fit, else
+// float64, as goja's Export does, so the store compares them the same way.
+func numbers(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			x[k] = numbers(e)
+		}
+		return x
+	case []any:
+		for i, e := range x {
+			x[i] = numbers(e)
+		}
+		return x
+	case json.Number:
+		if i, err := x.Int64(); err == nil {
+			return i
+		}
+		f, _ := x.Float64()
+		return f
+	}
+	return v
 }
 
 func (m *module) get(call goja.FunctionCall) goja.Value {

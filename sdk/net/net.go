@@ -180,6 +180,9 @@ func (m *module) connArray(conns []*hub.Conn) goja.Value {
 	return m.rt.NewArray(objs...)
 }
 
+// maxExcept bounds the except list of one fan-out.
+const maxExcept = 65536
+
 // exceptOption reads {except} from an options argument: a connection, an id, or an
 // array of them.
 func (m *module) exceptOption(what string, opts goja.Value) []string {
@@ -195,10 +198,13 @@ func (m *module) exceptOption(what string, opts goja.Value) []string {
 		return nil
 	}
 	if arr, ok := ex.(*goja.Object); ok && arr.ClassName() == "Array" {
-		n := int(arr.Get("length").ToInteger())
+		n := arr.Get("length").ToInteger()
+		if n > maxExcept {
+			m.w.Throw(fmt.Errorf("%s: except lists %d connections; at most %d", what, n, maxExcept))
+		}
 		ids := make([]string, 0, n)
-		for i := 0; i < n; i++ {
-			ids = append(ids, IDOf(arr.Get(strconv.Itoa(i))))
+		for i := int64(0); i < n; i++ {
+			ids = append(ids, IDOf(arr.Get(strconv.FormatInt(i, 10))))
 		}
 		return ids
 	}
