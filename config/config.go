@@ -102,6 +102,7 @@ type Server struct {
 	MaxConnections int      `toml:"max_connections"`
 	HandshakeRate  float64  `toml:"handshake_rate"`
 	ShutdownGrace  Duration `toml:"shutdown_grace"`
+	ParkIdle       bool     `toml:"park_idle"`
 }
 
 // Projects configures where projects are found.

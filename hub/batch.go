@@ -19,13 +19,32 @@ var batchPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &
 // server's connections, by DialBatching for clients'). While a batch is open
 // (begin ... flush: an Outbox's writer, once per wake-up) the frames gorilla writes are
 // gathered and go out in one write; otherwise (the handshake, pings from keepalive)
-// writes pass straight through. It is safe for concurrent use.
+// writes pass straight through. On a server connection that may park (see
+// poller), rd follows the frames gorilla reads (framescan.go) and onClose hands a
+// parked connection back to a reader when the network connection is closed under
+// it. It is safe for concurrent use; Read is called by one reader at a time.
 type batchConn struct {
 	net.Conn
+	rd      *readSide // set before the connection is shared, or nil
+	onClose func()    // set before the connection is shared, or nil
 
 	mu       sync.Mutex // guards buf and batching
 	batching bool
 	buf      *[]byte
+}
+
+func (b *batchConn) Read(p []byte) (int, error) {
+	if b.rd == nil {
+		return b.Conn.Read(p)
+	}
+	return b.rd.read(b.Conn, p)
+}
+
+func (b *batchConn) Close() error {
+	if b.onClose != nil {
+		b.onClose()
+	}
+	return b.Conn.Close()
 }
 
 func (b *batchConn) Write(p []byte) (int, error) {

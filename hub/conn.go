@@ -3,6 +3,7 @@ package hub
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"time"
@@ -29,6 +30,10 @@ type Conn struct {
 	inflight chan struct{}
 	release  func()
 	ping     *time.Timer
+	handler  Handler
+	rd       *readSide           // the read state of a connection that may park, or nil
+	pollKey  uint64              // c's key in the poller, 0 until it first parks
+	msgs     uint64              // data messages read by gorilla
 	joined   map[string]struct{} // rooms of c.Project joined; guarded by hub.mu
 }
 
@@ -45,41 +50,164 @@ func (c *Conn) Send(m *Message) error {
 
 // Close sends a close frame with code and reason after the frames already queued,
 // then ends the connection once the peer answers (or after a short wait).
-func (c *Conn) Close(code int, reason string) { c.out.Close(code, reason) }
+func (c *Conn) Close(code int, reason string) {
+	c.out.Close(code, reason)
+	c.hub.unpark(c) // a parked connection needs its reader to await the answer
+}
+
+// parkAfter is how long a reader with nothing to read waits (in Go's own network
+// poller) before it parks the connection: a busy connection never parks.
+const parkAfter = 100 * time.Millisecond
+
+// errSilent ends a parked connection whose client stayed silent past PongTimeout.
+var errSilent = errors.New("no frame or pong from the client")
 
 // Serve reads frames until the connection ends, delivering them to h, then removes
 // the connection from the hub. It calls h.Open first and h.Close last, exactly once.
+//
+// A connection that may park (Options.ParkIdle, Linux, not TLS) ends Serve early
+// once it has been idle for parkAfter with gorilla's read buffer empty: its reader
+// goroutine exits and the hub's poller (park_linux.go) starts a new one when the
+// client sends a frame, or when the connection is closed. Only one reader runs at a
+// time and each starts after the previous one stopped, so h sees the same calls, in
+// the same order, as from one goroutine. While parked, the client's pongs are read
+// and counted by the poller without a reader (framescan.go), and keepalive ends the
+// connection if the client stays silent past PongTimeout. Parking with messages
+// in flight is safe: the inflight semaphore is taken by whichever reader delivers the
+// next message, so backpressure holds (the poller reads at most readBufSize bytes
+// ahead).
 func (c *Conn) Serve(h Handler) {
-	defer c.hub.readers.Done()
 	opts := c.hub.opts
+	c.handler = h
 	c.ws.SetReadLimit(opts.ReadLimit)
 	c.ws.SetReadDeadline(time.Now().Add(opts.PongTimeout))
-	c.ws.SetPongHandler(func(string) error {
+	c.ws.SetPongHandler(func(string) error { // pongs reach gorilla only if c cannot park
 		return c.ws.SetReadDeadline(time.Now().Add(opts.PongTimeout))
 	})
 	c.ping = time.AfterFunc(opts.PingInterval, c.keepalive)
 	h.Open(c)
+	c.read()
+}
 
-	var err error
+// read reads and delivers messages until the connection parks or ends.
+func (c *Conn) read() {
 	for {
-		var kind int
-		var data []byte
-		kind, data, err = c.ws.ReadMessage()
+		if c.rd != nil && c.rd.drained(c.msgs) && c.idle() {
+			return // parked: a new reader resumes
+		}
+		kind, data, err := c.ws.ReadMessage()
 		if err != nil {
+			c.end(err)
+			return
+		}
+		c.msgs++
+		c.ws.SetReadDeadline(time.Now().Add(c.hub.opts.PongTimeout))
+		c.inflight <- struct{}{}
+		c.handler.Message(c, kind == websocket.BinaryMessage, data, c.release)
+	}
+}
+
+// resume continues reading a connection taken out of the parked set, on a new
+// goroutine.
+func (c *Conn) resume() {
+	if !c.out.Closing() { // a closing connection has its close handshake's deadline
+		c.ws.SetReadDeadline(time.Now().Add(c.hub.opts.PongTimeout))
+	}
+	c.read()
+}
+
+// idle waits up to parkAfter for the client, then parks the connection. It reports
+// whether the reader must stop (parked); false means there is something to read.
+// Gorilla's buffer is empty, so what arrives meanwhile is read ahead (pending).
+func (c *Conn) idle() bool {
+	if c.out.Closing() {
+		return false
+	}
+	nc := c.ws.NetConn()
+	c.rd.seen()
+	nc.SetReadDeadline(time.Now().Add(parkAfter))
+	for {
+		ready, timedOut := c.rd.readNow(true)
+		if ready || c.out.Closing() {
 			break
 		}
-		c.ws.SetReadDeadline(time.Now().Add(opts.PongTimeout))
-		c.inflight <- struct{}{}
-		h.Message(c, kind == websocket.BinaryMessage, data, c.release)
+		if timedOut {
+			nc.SetReadDeadline(time.Time{})
+			if p := c.hub.poller(); p != nil && p.park(c) {
+				return true
+			}
+			break
+		}
+		// only pongs: wait on, to the same deadline
 	}
-	c.ping.Stop()
+	c.resumeDeadline()
+	return false
+}
 
+// resumeDeadline sets the read deadline of a reader that goes on reading.
+func (c *Conn) resumeDeadline() {
+	wait := c.hub.opts.PongTimeout
+	if c.out.Closing() {
+		wait = closeWait
+	}
+	c.ws.SetReadDeadline(time.Now().Add(wait))
+}
+
+// wake is called by the poller for a parked connection that has something to read
+// (or an event). It reads what is there: if that was only pongs, c parks again;
+// otherwise a new reader goroutine takes over.
+func (c *Conn) wake() {
+	ready, _ := c.rd.readNow(false)
+	if !ready {
+		if p := c.hub.poller(); p != nil && p.park(c) {
+			return
+		}
+	}
+	go c.resume()
+}
+
+// parkable prepares c to park, if its network connection allows (plain TCP under
+// the hub's batchConn). Called before c is shared.
+func (c *Conn) parkable() {
+	bc, ok := c.ws.NetConn().(*batchConn)
+	if !ok {
+		return
+	}
+	tc, ok := bc.Conn.(*net.TCPConn) // never TLS: it buffers records of its own
+	if !ok {
+		return
+	}
+	raw, err := tc.SyscallConn()
+	if err != nil {
+		return
+	}
+	c.rd = &readSide{raw: raw, pongTimeout: c.hub.opts.PongTimeout}
+	c.rd.seen()
+	bc.rd = c.rd
+	bc.onClose = func() { c.hub.unpark(c) }
+}
+
+// end finishes the connection after the reader's final error: reports it to the
+// handler, removes the connection from the hub, and reports its close. The caller
+// owns c's reading.
+func (c *Conn) end(err error) {
+	defer c.hub.readers.Done()
+	h := c.handler
+	c.ping.Stop()
 	code, reason, failure := c.ending(err)
 	if failure != nil {
 		h.Error(c, failure)
 	}
 	c.out.End()
+	if c.rd != nil {
+		if p := c.hub.pollerIfStarted(); p != nil {
+			p.forget(c)
+		}
+	}
 	c.ws.Close()
+	if c.rd != nil {
+		c.rd.release()
+	}
 	c.hub.remove(c)
 	h.Close(c, code, reason)
 }
@@ -98,8 +226,7 @@ func (c *Conn) ending(err error) (code int, reason string, failure error) {
 	if errors.As(err, &ce) {
 		return ce.Code, ce.Text, nil
 	}
-	var ne interface{ Timeout() bool }
-	if errors.As(err, &ne) && ne.Timeout() {
+	if errors.Is(err, errSilent) || isTimeout(err) {
 		return websocket.CloseAbnormalClosure, "", fmt.Errorf("no frame or pong from the client for %s", c.hub.opts.PongTimeout)
 	}
 	return websocket.CloseAbnormalClosure, "", nil
@@ -109,6 +236,12 @@ func (c *Conn) ending(err error) (code int, reason string, failure error) {
 func (c *Conn) keepalive() {
 	if c.out.Closing() {
 		return
+	}
+	if c.rd != nil && c.rd.silentFor() > c.hub.opts.PongTimeout {
+		if p := c.hub.pollerIfStarted(); p != nil && p.claim(c) {
+			go c.end(errSilent) // parked: no read deadline ends it
+			return
+		}
 	}
 	if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.hub.opts.WriteTimeout)); err != nil {
 		c.ws.NetConn().Close()

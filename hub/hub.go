@@ -29,6 +29,10 @@ type Options struct {
 	// InFlight is how many received messages of one connection may wait for the
 	// runtime before its reader stops reading (backpressure). Zero means 64.
 	InFlight int
+	// ParkIdle lets an idle connection wait with no goroutine (Linux, plain TCP; see
+	// Conn.Serve). The upgrader must set a ReadBufferSize (gorilla then reads
+	// through the hijacked connection, which the hub follows).
+	ParkIdle bool
 	// Log receives connection-layer events.
 	Log *slog.Logger
 }
@@ -68,6 +72,10 @@ type Hub struct {
 	rooms      map[roomKey]map[string]*Conn
 
 	readers sync.WaitGroup
+
+	pollMu sync.Mutex // guards poll and noPoll
+	poll   *poller    // started by the first connection that parks
+	noPoll bool       // no poller: shut down, or it failed to start
 }
 
 // New returns an empty Hub.
@@ -113,6 +121,9 @@ func (h *Hub) Add(ws *websocket.Conn, info Info) *Conn {
 			WriteTimeout:   h.opts.WriteTimeout,
 		},
 		inflight: make(chan struct{}, h.opts.InFlight),
+	}
+	if h.opts.ParkIdle && canPark {
+		c.parkable()
 	}
 	c.out.Attach(ws)
 	c.release = func() { <-c.inflight }
@@ -264,6 +275,53 @@ func (h *Hub) Shutdown(code int, reason string) {
 	h.closed = true
 	h.mu.Unlock()
 	h.CloseEndpoint("", code, reason)
+	h.pollMu.Lock()
+	h.noPoll = true
+	if h.poll != nil {
+		h.poll.stop()
+	}
+	h.pollMu.Unlock()
+}
+
+// poller returns the hub's poller, started on first use, or nil if there is none.
+func (h *Hub) poller() *poller {
+	h.pollMu.Lock()
+	defer h.pollMu.Unlock()
+	if h.poll == nil && !h.noPoll {
+		p, err := newPoller()
+		if err != nil {
+			h.log.Warn("idle connections keep their reader goroutine", "error", err)
+			h.noPoll = true
+			return nil
+		}
+		h.poll = p
+	}
+	return h.poll
+}
+
+// pollerIfStarted returns the hub's poller, or nil if none has started.
+func (h *Hub) pollerIfStarted() *poller {
+	h.pollMu.Lock()
+	defer h.pollMu.Unlock()
+	return h.poll
+}
+
+// Parked returns the number of idle connections parked with no reader goroutine.
+func (h *Hub) Parked() int {
+	if p := h.pollerIfStarted(); p != nil {
+		return p.count()
+	}
+	return 0
+}
+
+// unpark hands c, if parked, back to a new reader goroutine.
+func (h *Hub) unpark(c *Conn) {
+	if c.rd == nil {
+		return
+	}
+	if p := h.pollerIfStarted(); p != nil && p.claim(c) {
+		go c.resume()
+	}
 }
 
 // Wait blocks until every connection's reader has finished (its Close delivered).

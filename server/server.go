@@ -101,6 +101,7 @@ func newServer(cfg config.Config, log *slog.Logger, st *store.Store) *Server {
 		WriteTimeout: cfg.Server.WriteTimeout.Duration,
 		PingInterval: cfg.Server.PingInterval.Duration,
 		PongTimeout:  cfg.Server.PongTimeout.Duration,
+		ParkIdle:     cfg.Server.ParkIdle,
 		Log:          log,
 	})
 	s := &Server{
