@@ -54,7 +54,10 @@ func (s *testServer) waitParked(t *testing.T, n int) {
 func itoa(n int) string { return strconv.Itoa(n) }
 
 func TestIdleConnectionsPark(t *testing.T) {
-	s := startPark(t, func(c *config.Config) { c.Server.PingInterval.Duration = time.Second; c.Server.PongTimeout.Duration = 5 * time.Second })
+	s := startPark(t, func(c *config.Config) {
+		c.Server.PingInterval.Duration = time.Second
+		c.Server.PongTimeout.Duration = 5 * time.Second
+	})
 	const n = 200
 	base := runtime.NumGoroutine()
 	clients := make([]*wstest.Client, n)
@@ -138,7 +141,10 @@ func TestParkedKeepaliveAndSilentClient(t *testing.T) {
 }
 
 func TestParkedClose(t *testing.T) {
-	s := startPark(t, func(c *config.Config) { c.Server.PingInterval.Duration = time.Second; c.Server.PongTimeout.Duration = 5 * time.Second })
+	s := startPark(t, func(c *config.Config) {
+		c.Server.PingInterval.Duration = time.Second
+		c.Server.PongTimeout.Duration = 5 * time.Second
+	})
 	t.Run("client close", func(t *testing.T) {
 		c := s.dial(t, "echo")
 		c.Ask("hello")
@@ -175,7 +181,10 @@ func TestParkedClose(t *testing.T) {
 }
 
 func TestParkedPipelinedAndLarge(t *testing.T) {
-	s := startPark(t, func(c *config.Config) { c.Server.PingInterval.Duration = time.Second; c.Server.PongTimeout.Duration = 5 * time.Second })
+	s := startPark(t, func(c *config.Config) {
+		c.Server.PingInterval.Duration = time.Second
+		c.Server.PongTimeout.Duration = 5 * time.Second
+	})
 	c := s.dial(t, "echo")
 	for round := 0; round < 3; round++ {
 		s.waitParked(t, 1)
