@@ -1,11 +1,17 @@
 package server
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/gorilla/websocket"
+
+	"github.com/blimp/blimp/config"
 	"github.com/blimp/blimp/internal/wstest"
 )
 
@@ -106,5 +112,62 @@ export async function onMessage() {
 	})
 	if got := s.dial(t, "d").Ask("go"); got != `["1.50",false,false,3]` {
 		t.Fatalf("got %s, want the JSON.stringify form", got)
+	}
+}
+
+// Handlers that look at every connection at load time and in events must not make
+// an old and a new generation wait on each other during a reload.
+func TestReloadWithConnectionScansDoesNotDeadlock(t *testing.T) {
+	root := t.TempDir()
+	handler := `
+import { websockets } from "sdk/net";
+websockets.getConnections().forEach((c) => c.data.seen = (c.data.seen || 0) + 1);
+export function onMessage(m, conn) { return String(websockets.getConnections().length); }
+// version %d`
+	wstest.WriteFiles(t, root, map[string]string{
+		"p/s.websocket": `{"endpoint": "s", "handler": "p/s"}`,
+		"p/s.js":        fmt.Sprintf(handler, 0),
+	})
+	s := start(t, root, func(c *config.Config) { c.Projects.Watch = false })
+	clients := []*wstest.Client{s.dial(t, "s"), s.dial(t, "s"), s.dial(t, "s")}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for _, c := range clients {
+		wg.Add(1)
+		go func(c *wstest.Client) {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if c.WS.WriteMessage(websocket.TextMessage, []byte("n")) != nil {
+					return
+				}
+				c.WS.SetReadDeadline(time.Now().Add(5 * time.Second))
+				if _, _, err := c.WS.ReadMessage(); err != nil {
+					return
+				}
+			}
+		}(c)
+	}
+	for i := 1; i <= 30; i++ {
+		wstest.WriteFiles(t, root, map[string]string{"p/s.js": fmt.Sprintf(handler, i)})
+		done := make(chan error, 1)
+		go func() { done <- s.LoadProject("p") }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("reload %d never finished: generations are waiting on each other", i)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	if got := clients[0].Ask("n"); got != "3" {
+		t.Fatalf("got %q, want 3 connections after the reloads", got)
 	}
 }
