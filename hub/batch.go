@@ -40,11 +40,15 @@ func (b *batchConn) Read(p []byte) (int, error) {
 	return b.rd.read(b.Conn, p)
 }
 
+// Close closes the socket first and only then lets the hub take the connection out
+// of the poller: a reader parking in between then fails to arm the closed socket and
+// takes the connection back itself, so it is never left parked on a closed socket.
 func (b *batchConn) Close() error {
+	err := b.Conn.Close()
 	if b.onClose != nil {
 		b.onClose()
 	}
-	return b.Conn.Close()
+	return err
 }
 
 func (b *batchConn) Write(p []byte) (int, error) {

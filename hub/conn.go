@@ -80,11 +80,13 @@ func (c *Conn) Serve(h Handler) {
 	opts := c.hub.opts
 	c.handler = h
 	c.ws.SetReadLimit(opts.ReadLimit)
-	c.ws.SetReadDeadline(time.Now().Add(opts.PongTimeout))
+	c.extendRead()
 	c.ws.SetPongHandler(func(string) error { // pongs reach gorilla only if c cannot park
-		return c.ws.SetReadDeadline(time.Now().Add(opts.PongTimeout))
+		c.extendRead()
+		return nil
 	})
-	c.ping = time.AfterFunc(opts.PingInterval, c.keepalive)
+	c.ping = time.AfterFunc(time.Hour, c.keepalive) // armed below, once c.ping is set
+	c.ping.Reset(opts.PingInterval)
 	h.Open(c)
 	c.read()
 }
@@ -101,7 +103,7 @@ func (c *Conn) read() {
 			return
 		}
 		c.msgs++
-		c.ws.SetReadDeadline(time.Now().Add(c.hub.opts.PongTimeout))
+		c.extendRead()
 		c.inflight <- struct{}{}
 		c.handler.Message(c, kind == websocket.BinaryMessage, data, c.release)
 	}
@@ -110,10 +112,16 @@ func (c *Conn) read() {
 // resume continues reading a connection taken out of the parked set, on a new
 // goroutine.
 func (c *Conn) resume() {
-	if !c.out.Closing() { // a closing connection has its close handshake's deadline
+	c.extendRead()
+	c.read()
+}
+
+// extendRead gives the client another PongTimeout to send something, unless the
+// connection is closing: then the close handshake's short deadline stands.
+func (c *Conn) extendRead() {
+	if !c.out.Closing() {
 		c.ws.SetReadDeadline(time.Now().Add(c.hub.opts.PongTimeout))
 	}
-	c.read()
 }
 
 // idle waits up to parkAfter for the client, then parks the connection. It reports
@@ -181,7 +189,7 @@ func (c *Conn) parkable() {
 	if err != nil {
 		return
 	}
-	c.rd = &readSide{raw: raw, pongTimeout: c.hub.opts.PongTimeout}
+	c.rd = &readSide{raw: raw, extend: c.extendRead}
 	c.rd.seen()
 	bc.rd = c.rd
 	bc.onClose = func() { c.hub.unpark(c) }
@@ -217,6 +225,9 @@ func (c *Conn) end(err error) {
 func (c *Conn) ending(err error) (code int, reason string, failure error) {
 	if errors.Is(err, websocket.ErrReadLimit) {
 		return websocket.CloseMessageTooBig, "message too big", fmt.Errorf("message larger than the limit of %d bytes", c.hub.opts.ReadLimit)
+	}
+	if errors.Is(err, errBadPong) {
+		return websocket.CloseProtocolError, "malformed pong", err
 	}
 	code, reason = c.out.CloseFrame()
 	if code != 0 {

@@ -142,13 +142,13 @@ var readPool = sync.Pool{New: func() any { b := make([]byte, readBufSize); retur
 // goroutine, or while it is parked the poller that wakes it (the poller's map hands
 // the connection over). lastSeen is safe for concurrent use.
 type readSide struct {
-	raw         syscall.RawConn
-	pongTimeout time.Duration
-	scan        frameScanner
-	buf         *[]byte // pooled, holding pending; nil if none
-	pending     []byte  // bytes read ahead by readNow that gorilla has not read yet
-	err         error   // the error readNow met, returned once pending is read
-	lastSeen    atomic.Int64
+	raw      syscall.RawConn
+	extend   func() // extends the read deadline, as gorilla's pong handler would
+	scan     frameScanner
+	buf      *[]byte // pooled, holding pending; nil if none
+	pending  []byte  // bytes read ahead by readNow that gorilla has not read yet
+	err      error   // the error readNow met, returned once pending is read
+	lastSeen atomic.Int64
 }
 
 // seen records that the client was heard from now.
@@ -167,10 +167,7 @@ func (r *readSide) drained(messages uint64) bool {
 
 // read serves gorilla: the bytes read ahead first, then the network connection's,
 // with pongs taken out.
-func (r *readSide) read(c interface {
-	Read([]byte) (int, error)
-	SetReadDeadline(time.Time) error
-}, p []byte) (int, error) {
+func (r *readSide) read(c io.Reader, p []byte) (int, error) {
 	if r.pending != nil {
 		n := copy(p, r.pending)
 		r.pending = r.pending[n:]
@@ -190,7 +187,7 @@ func (r *readSide) read(c interface {
 		m, pongs, serr := r.scan.scan(p[:n])
 		if pongs > 0 {
 			r.seen()
-			c.SetReadDeadline(time.Now().Add(r.pongTimeout)) // as gorilla's pong handler would
+			r.extend()
 		}
 		if serr != nil {
 			r.err = serr

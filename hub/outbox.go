@@ -227,7 +227,14 @@ func writeFrame(ws *websocket.Conn, f frame) error {
 
 // abort closes ws at once with code and reason, without waiting for queued frames.
 func abort(ws *websocket.Conn, code int, reason string) {
-	ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(abortWait))
+	deadline := time.Now().Add(abortWait)
+	ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), deadline)
+	// If the writer has a batch open, the close frame went into it behind whole
+	// frames (gorilla serializes frame writes): send it out before closing.
+	if bc := batcher(ws); bc != nil {
+		bc.SetWriteDeadline(deadline)
+		bc.flush()
+	}
 	ws.NetConn().Close()
 }
 

@@ -105,7 +105,9 @@ func (p *poller) park(c *Conn) bool {
 		if p.ctl(c, unix.EPOLL_CTL_ADD, key, unix.EPOLLONESHOT) != nil {
 			return false
 		}
-		c.pollKey = key
+		p.mu.Lock()
+		c.pollKey = key // read by claim under p.mu
+		p.mu.Unlock()
 	}
 	p.mu.Lock()
 	if p.stopped {
