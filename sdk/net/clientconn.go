@@ -56,13 +56,15 @@ func (c *client) run() {
 func (c *client) read(ws *websocket.Conn) {
 	opts := c.cs.opts
 	ws.SetReadLimit(opts.ReadLimit)
-	ws.SetReadDeadline(time.Now().Add(opts.PongTimeout))
-	ws.SetPongHandler(func(string) error {
-		if !c.out.Closing() { // once closing, the close wait deadline stands
-			return ws.SetReadDeadline(time.Now().Add(opts.PongTimeout))
+	// extend gives the remote another PongTimeout, unless the client is closing:
+	// then the close handshake's short deadline stands.
+	extend := func() {
+		if !c.out.Closing() {
+			ws.SetReadDeadline(time.Now().Add(opts.PongTimeout))
 		}
-		return nil
-	})
+	}
+	extend()
+	ws.SetPongHandler(func(string) error { extend(); return nil })
 	c.mu.Lock()
 	c.ping = time.AfterFunc(opts.PingInterval, func() { c.keepalive(ws) })
 	c.mu.Unlock()
@@ -75,9 +77,7 @@ func (c *client) read(ws *websocket.Conn) {
 		if err != nil {
 			break
 		}
-		if !c.out.Closing() {
-			ws.SetReadDeadline(time.Now().Add(opts.PongTimeout))
-		}
+		extend()
 		select {
 		case c.inflight <- struct{}{}:
 			c.received(kind == websocket.BinaryMessage, data)
