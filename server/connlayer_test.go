@@ -38,9 +38,8 @@ export function onMessage(m, conn) {
 }
 
 func startConn(t testing.TB, tune func(*config.Config)) *testServer {
-	root := t.TempDir()
-	wstest.WriteFiles(t, root, connProject)
-	return start(t, root, tune)
+	t.Helper()
+	return startFilesWith(t, connProject, tune)
 }
 
 func TestSlowConsumerIsClosedOthersKeepUp(t *testing.T) {

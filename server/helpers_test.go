@@ -67,9 +67,16 @@ func (s *testServer) stop(t *testing.T) { s.stopFn() }
 // startFiles writes files into a fresh projects root and serves it.
 func startFiles(t *testing.T, files map[string]string) *testServer {
 	t.Helper()
+	return startFilesWith(t, files, nil)
+}
+
+// startFilesWith writes files into a fresh projects root and serves it with the
+// config changed by tune.
+func startFilesWith(t testing.TB, files map[string]string, tune func(*config.Config)) *testServer {
+	t.Helper()
 	root := t.TempDir()
 	wstest.WriteFiles(t, root, files)
-	return start(t, root, nil)
+	return start(t, root, tune)
 }
 
 func (s *testServer) url(endpoint string) string {

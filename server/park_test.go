@@ -29,9 +29,7 @@ export function onClose(conn, code, reason) { console.log("onClose", conn.id, co
 // startPark serves parkProject with pings every 50ms and a 300ms pong timeout.
 func startPark(t *testing.T, tune func(*config.Config)) *testServer {
 	t.Helper()
-	root := t.TempDir()
-	wstest.WriteFiles(t, root, parkProject)
-	return start(t, root, func(c *config.Config) {
+	return startFilesWith(t, parkProject, func(c *config.Config) {
 		c.Server.PingInterval.Duration = 50 * time.Millisecond
 		c.Server.PongTimeout.Duration = 300 * time.Millisecond
 		if tune != nil {
