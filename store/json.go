@@ -421,6 +421,10 @@ func decode(b []byte) (any, error) {
 	return v, nil
 }
 
+// DecodeDocument decodes a JSON object into a document the way the store reads its
+// own: integers that fit as int64, other numbers as float64 (as goja's Export does).
+func DecodeDocument(b []byte) (map[string]any, error) { return decodeDoc(b) }
+
 // decodeDoc decodes a stored document.
 func decodeDoc(b []byte) (map[string]any, error) {
 	v, err := decode(b)

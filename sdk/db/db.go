@@ -3,7 +3,6 @@ package db
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/dop251/goja"
 
@@ -106,37 +105,11 @@ func (m *module) exportObject(v goja.Value) (map[string]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("doc cannot be written as JSON: %v", err)
 	}
-	var doc map[string]any
-	dec := json.NewDecoder(strings.NewReader(text))
-	dec.UseNumber()
-	if err := dec.Decode(&doc); err != nil || doc == nil {
+	doc, err := store.DecodeDocument([]byte(text))
+	if err != nil {
 		return nil, fmt.Errorf("doc must be an object once written as JSON (its toJSON returned something else)")
 	}
-	return numbers(doc).(map[string]any), nil
-}
-
-// numbers turns json.Number values into int64 where they are whole and fit, else
-// float64, as goja's Export does, so the store compares them the same way.
-func numbers(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, e := range x {
-			x[k] = numbers(e)
-		}
-		return x
-	case []any:
-		for i, e := range x {
-			x[i] = numbers(e)
-		}
-		return x
-	case json.Number:
-		if i, err := x.Int64(); err == nil {
-			return i
-		}
-		f, _ := x.Float64()
-		return f
-	}
-	return v
+	return doc, nil
 }
 
 func (m *module) get(call goja.FunctionCall) goja.Value {
