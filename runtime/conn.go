@@ -166,7 +166,7 @@ func (w *Worker) state(c *hub.Conn) *connState {
 		return st // a newer generation holds c: this late event gets a detached object
 	}
 	if data != "" {
-		parsed, err := w.parseJSON(goja.Undefined(), w.rt.ToValue(data))
+		parsed, err := w.ParseJSON(data)
 		if err == nil {
 			st.obj.Set("data", parsed)
 		}

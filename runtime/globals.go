@@ -176,6 +176,11 @@ func (w *Worker) Bytes(v goja.Value) ([]byte, bool) {
 	return b[off : off+n], true
 }
 
+// ParseJSON returns JSON.parse(text).
+func (w *Worker) ParseJSON(text string) (goja.Value, error) {
+	return w.parseJSON(goja.Undefined(), w.rt.ToValue(text))
+}
+
 // Stringify returns JSON.stringify(v), failing for values with no JSON form.
 func (w *Worker) Stringify(v goja.Value) (string, error) {
 	s, err := w.stringify(goja.Undefined(), v)

@@ -131,7 +131,7 @@ func (w *Worker) requestObject(req *Request) *goja.Object {
 	o.Set("body", string(req.Body))
 	var parsed goja.Value = goja.Undefined()
 	if isJSON(req.Header.Get("Content-Type")) && len(req.Body) > 0 {
-		if v, err := w.parseJSON(goja.Undefined(), rt.ToValue(string(req.Body))); err == nil {
+		if v, err := w.ParseJSON(string(req.Body)); err == nil {
 			parsed = v
 		}
 	}

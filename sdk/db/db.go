@@ -66,12 +66,11 @@ func (m *module) async(what string, fn func() (any, error)) goja.Value {
 		if err == nil {
 			data, err = json.Marshal(v)
 		}
-		w.Do(func(rt *goja.Runtime) error {
+		w.Do(func(*goja.Runtime) error {
 			if err != nil {
 				return reject(w.NewError(fmt.Sprintf("store.%s: %v", what, err)))
 			}
-			parse, _ := goja.AssertFunction(rt.Get("JSON").ToObject(rt).Get("parse"))
-			val, perr := parse(goja.Undefined(), rt.ToValue(string(data)))
+			val, perr := w.ParseJSON(string(data))
 			if perr != nil {
 				return reject(w.NewError(fmt.Sprintf("store.%s: %v", what, perr)))
 			}
