@@ -95,28 +95,41 @@ func runFanout(ctx context.Context, p params) (*Result, error) {
 		}
 	}()
 
-	// Every subscriber must be registered before the load starts: one message, and
-	// wait for all its copies.
-	<-tokens
+	// Every subscriber must be registered before the load starts. A server may answer
+	// the handshake before it has registered the connection, so probe (one message in
+	// flight at a time, paced) until every subscriber has had a copy.
 	payload := newPayload(p.Size)
-	stamp(payload, now())
-	if err := pub.ws.WriteMessage(websocket.TextMessage, payload); err != nil {
-		close(stopping)
-		closeAll(all)
-		return nil, fmt.Errorf("publisher: %w", err)
+	var sent atomic.Int64
+	waiting := func() int {
+		n := 0
+		for _, s := range subs {
+			if s.got.Load() == 0 {
+				n++
+			}
+		}
+		return n
 	}
 	deadline := time.Now().Add(10 * time.Second)
-	for delivered.Load() < int64(len(subs)) {
+	for n := waiting(); n > 0; n = waiting() {
 		if time.Now().After(deadline) || ctx.Err() != nil {
 			close(stopping)
 			closeAll(all)
-			return nil, fmt.Errorf("only %d of %d subscribers got the first message within 10s", delivered.Load(), len(subs))
+			return nil, fmt.Errorf("%d of %d subscribers got no message within 10s", n, len(subs))
 		}
-		time.Sleep(5 * time.Millisecond)
+		select {
+		case <-tokens:
+			stamp(payload, now())
+			if err := pub.ws.WriteMessage(websocket.TextMessage, payload); err != nil {
+				close(stopping)
+				closeAll(all)
+				return nil, fmt.Errorf("publisher: %w", err)
+			}
+			sent.Add(1)
+		default:
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 
-	var sent atomic.Int64
-	sent.Store(1)
 	lctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	pubDone := make(chan error, 1)
