@@ -34,7 +34,8 @@ const (
 // DialBatching). Frames pushed before Attach wait, in order, for the connection.
 // The queue is bounded in bytes (Limit); a Push beyond it drops the backlog and closes
 // the connection with 1008 (see AbortOverflow). A failed write closes the network
-// connection, so the connection's reader sees the failure and ends it.
+// connection, so the connection's reader sees the failure and ends it; from then on
+// Push fails with ErrClosed.
 //
 // Set the exported fields before the first call and do not change them after. The
 // zero value is an open, empty outbox with no connection attached, no bound on its
@@ -84,7 +85,8 @@ func (o *Outbox) Attach(ws *websocket.Conn) {
 	o.startWriterLocked()
 }
 
-// Push queues m. It fails with ErrClosed once o is closing, and with ErrOverflow
+// Push queues m. It fails with ErrClosed once o is closing or a write has failed, and
+// with ErrOverflow
 // (once) if m would take the queue past Limit.
 func (o *Outbox) Push(m *Message) error {
 	o.mu.Lock()
@@ -200,6 +202,7 @@ func (o *Outbox) write() {
 		if err != nil {
 			o.mu.Lock()
 			o.queue, o.queued, o.writing = nil, 0, false
+			o.closing = true // the connection is lost: later pushes fail instead of starting writers
 			o.mu.Unlock()
 			if o.OnWriteError != nil {
 				o.OnWriteError(err)

@@ -268,6 +268,12 @@ func TestOutboxWriteErrorIsReportedBeforeClosing(t *testing.T) {
 		}
 		return ""
 	})
+	if err := o.Push(NewText("after")); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Push after a failed write: got %v, want ErrClosed", err)
+	}
+	if !o.Closing() {
+		t.Fatal("Closing() = false after a failed write, want true")
+	}
 	select {
 	case r := <-reports:
 		t.Fatalf("OnWriteError called again with %v, want once", r.err)
