@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -35,7 +36,14 @@ type Conn struct {
 	pollKey  uint64              // c's key in the poller, 0 until it first parks
 	msgs     uint64              // data messages read by gorilla
 	joined   map[string]struct{} // rooms of c.Project joined; guarded by hub.mu
+	closeRun atomic.Bool         // a close handler has been claimed (ClaimClose)
 }
+
+// ClaimClose reports true to its first caller only: the one that runs the
+// connection's close handler. The hub's own end of the connection and a server that
+// runs the handler early (for an endpoint it removed) both claim it, so the handler
+// runs once.
+func (c *Conn) ClaimClose() bool { return c.closeRun.CompareAndSwap(false, true) }
 
 // Send queues m for writing. It fails with ErrClosed once the connection is closing;
 // a connection whose queue would exceed the configured bytes is closed as slow.

@@ -184,7 +184,9 @@ func (w *Worker) connError(h *Handler, c *hub.Conn, text string) {
 }
 
 func (w *Worker) close(h *Handler, c *hub.Conn, code int, reason string) {
-	if _, ok := w.conns[c.ID]; !ok && !h.handles(h.onClose) {
+	_, ok := w.conns[c.ID]
+	if !c.ClaimClose() || !ok && !h.handles(h.onClose) {
+		delete(w.conns, c.ID)
 		w.opts.Sessions.drop(c.ID)
 		return
 	}

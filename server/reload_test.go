@@ -107,16 +107,27 @@ func statusOf(s *Server, project string) Status {
 
 func TestReloadDescriptorAddedAndDeleted(t *testing.T) {
 	root, s := reloadRoot(t)
-	wstest.WriteFiles(t, root, map[string]string{"app/w.websocket": `{"handler": "app/v", "endpoint": "w"}`})
+	wstest.WriteFiles(t, root, map[string]string{
+		"app/w.websocket": `{"handler": "app/w", "endpoint": "w"}`,
+		"app/w.js": `
+import { websockets } from "sdk/net";
+export function onMessage(m, conn) { conn.data.name = m; return "hi " + m; }
+export function onClose(conn, code, reason) {
+	if (conn.data.name) websockets.broadcast("v", "closed " + conn.data.name + " " + code + " " + reason);
+}`,
+	})
 	wstest.Eventually(t, func() string {
-		if _, resp, err := websocket.DefaultDialer.Dial(s.url("w"), nil); err != nil {
+		probe, resp, err := websocket.DefaultDialer.Dial(s.url("w"), nil)
+		if err != nil {
 			return fmt.Sprintf("new endpoint w not served: %v %v", err, resp)
-		} else {
-			resp.Body.Close()
 		}
+		probe.Close()
 		return ""
 	})
 	c := s.dial(t, "w")
+	if got := c.Ask("ann"); got != "hi ann" {
+		t.Fatalf("got %q, want hi ann", got)
+	}
 	other := s.dial(t, "v")
 	if err := os.Remove(filepath.Join(root, "app", "w.websocket")); err != nil {
 		t.Fatal(err)
@@ -124,6 +135,9 @@ func TestReloadDescriptorAddedAndDeleted(t *testing.T) {
 	if code, _ := c.ExpectClose(); code != websocket.CloseGoingAway {
 		t.Fatalf("got close code %d for a deleted endpoint, want 1001", code)
 	}
+	// The removed endpoint's onClose ran in the code that had it, with its data (and
+	// once: a second run would broadcast before the reply to "still" below).
+	other.Expect("closed ann 1001 endpoint removed")
 	if _, resp, err := websocket.DefaultDialer.Dial(s.url("w"), nil); err == nil || resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("upgrade to deleted endpoint: got %v, want 404", err)
 	}

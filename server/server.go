@@ -192,7 +192,7 @@ func (s *Server) LoadProject(name string) error {
 		s.log.Warn(w, "project", name)
 	}
 	if old := cur.gens[name]; old != nil {
-		s.closeRemoved(old.Project, gen.Project)
+		s.closeRemoved(old, gen.Project)
 		old.Stop()
 	}
 	s.log.Info("project loaded", "project", name, "generation", st.Generation, "endpoints", strings.Join(st.Endpoints, ","))
@@ -229,20 +229,27 @@ func (s *Server) retireLocked(name string) {
 	delete(next.gens, name)
 	s.routes.Store(next)
 	delete(s.status, name)
-	s.closeRemoved(old.Project, &endpoints.Project{})
+	s.closeRemoved(old, &endpoints.Project{})
 	old.Stop()
 	s.log.Info("project removed", "project", name)
 }
 
-// closeRemoved closes, with 1001, the connections of endpoints in old but not in next.
-func (s *Server) closeRemoved(old, next *endpoints.Project) {
+// closeRemoved closes, with 1001, the connections of the endpoints old serves and
+// next does not, and runs their onClose in old (the only code that has it) before
+// old is stopped. The close the hub reports later finds the handler already run.
+func (s *Server) closeRemoved(old *runtime.Generation, next *endpoints.Project) {
 	kept := map[string]bool{}
 	for _, d := range next.Descriptors {
 		kept[d.Endpoint] = true
 	}
-	for _, d := range old.Descriptors {
-		if d.Kind == endpoints.KindWebSocket && !kept[d.Endpoint] {
-			s.hub.CloseEndpoint(d.Endpoint, websocket.CloseGoingAway, "endpoint removed")
+	const reason = "endpoint removed"
+	for _, d := range old.Project.Descriptors {
+		if d.Kind != endpoints.KindWebSocket || kept[d.Endpoint] {
+			continue
+		}
+		for _, c := range s.hub.Connections(d.Endpoint) {
+			c.Close(websocket.CloseGoingAway, reason)
+			old.Close(c, websocket.CloseGoingAway, reason)
 		}
 	}
 }
