@@ -14,6 +14,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/blimp/blimp/config"
 	"github.com/blimp/blimp/internal/blimptest"
 )
 
@@ -743,4 +744,24 @@ func TestEmbyIdentityTimeout(t *testing.T) {
 	}
 	identified.sync("") // still connected past the deadline
 	embyWaitTimers(t, s, 0, 0)
+}
+
+// TestEmbySessionsSurviveReload checks that a reload of the project keeps the
+// identified clients' sessions (they live in conn.data), before the client sends
+// anything to the new code: GET /Sessions reads them through getConnections.
+func TestEmbySessionsSurviveReload(t *testing.T) {
+	t.Parallel()
+	s := blimptest.Start(t, embyRoot, func(c *config.Config) { c.Projects.Watch = false })
+	ada := embyIdentify(t, s, embyIdentity)
+	ada.send("Context", "Series|7|Lost")
+	ada.sync("")
+	before := embySessions(t, s)["df787898fdsf7ds80"]
+	if err := s.LoadProject("mediabrowser"); err != nil {
+		t.Fatal(err)
+	}
+	after := embySessions(t, s)["df787898fdsf7ds80"]
+	if after.Id == "" || after.Id != before.Id || after.NowViewingItem == nil || after.NowViewingItem.Name != "Lost" {
+		t.Fatalf("after a reload GET /Sessions has ada as %+v, want %+v", after, before)
+	}
+	ada.sync("") // and the connection itself is served by the new code
 }
