@@ -78,18 +78,18 @@ var errSilent = errors.New("no frame or pong from the client")
 // goroutine exits and the hub's poller (park_linux.go) starts a new one when the
 // client sends a frame, or when the connection is closed. Only one reader runs at a
 // time and each starts after the previous one stopped, so h sees the same calls, in
-// the same order, as from one goroutine. While parked, the client's pongs are read
-// and counted by the poller without a reader (framescan.go), and keepalive ends the
-// connection if the client stays silent past PongTimeout. Parking with messages
-// in flight is safe: the inflight semaphore is taken by whichever reader delivers the
-// next message, so backpressure holds (the poller reads at most readBufSize bytes
-// ahead).
+// the same order, as from one goroutine. While parked, the client's pings and pongs
+// are read by the poller without a reader (framescan.go; pings are answered), and
+// keepalive ends the connection if the client stays silent past PongTimeout.
+// Parking with messages in flight is safe: the inflight semaphore is taken by
+// whichever reader delivers the next message, so backpressure holds (the poller
+// reads at most readBufSize bytes ahead).
 func (c *Conn) Serve(h Handler) {
 	opts := c.hub.opts
 	c.handler = h
 	c.ws.SetReadLimit(opts.ReadLimit)
 	c.extendRead()
-	c.ws.SetPongHandler(func(string) error { // pongs reach gorilla only if c cannot park
+	c.ws.SetPongHandler(func(string) error { // pings and pongs reach gorilla only if c cannot park
 		c.extendRead()
 		return nil
 	})
@@ -154,7 +154,7 @@ func (c *Conn) idle() bool {
 			}
 			break
 		}
-		// only pongs: wait on, to the same deadline
+		// only pings and pongs: wait on, to the same deadline
 	}
 	c.resumeDeadline()
 	return false
@@ -170,7 +170,7 @@ func (c *Conn) resumeDeadline() {
 }
 
 // wake is called by the poller for a parked connection that has something to read
-// (or an event). It reads what is there: if that was only pongs, c parks again;
+// (or an event). It reads what is there: if that was only pings and pongs, c parks again;
 // otherwise a new reader goroutine takes over.
 func (c *Conn) wake() {
 	ready, _ := c.rd.readNow(false)
@@ -197,10 +197,17 @@ func (c *Conn) parkable() {
 	if err != nil {
 		return
 	}
-	c.rd = &readSide{raw: raw, extend: c.extendRead}
+	c.rd = &readSide{raw: raw, extend: c.extendRead, pong: c.pong}
 	c.rd.seen()
 	bc.rd = c.rd
 	bc.onClose = func() { c.hub.unpark(c) }
+}
+
+// pong answers a ping the client sent to a parkable connection, as gorilla's own
+// ping handler does for the others, on a goroutine of its own: the reader and the
+// poller never wait on a write. A failure is the reader's to find, as with gorilla.
+func (c *Conn) pong(payload []byte) {
+	go c.ws.WriteControl(websocket.PongMessage, payload, time.Now().Add(c.hub.opts.WriteTimeout))
 }
 
 // end finishes the connection after the reader's final error: reports it to the
@@ -234,8 +241,8 @@ func (c *Conn) ending(err error) (code int, reason string, failure error) {
 	if errors.Is(err, websocket.ErrReadLimit) {
 		return websocket.CloseMessageTooBig, "message too big", fmt.Errorf("message larger than the limit of %d bytes", c.hub.opts.ReadLimit)
 	}
-	if errors.Is(err, errBadPong) {
-		return websocket.CloseProtocolError, "malformed pong", err
+	if errors.Is(err, errBadControl) {
+		return websocket.CloseProtocolError, "malformed ping or pong", err
 	}
 	code, reason = c.out.CloseFrame()
 	if code != 0 {

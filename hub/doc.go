@@ -7,7 +7,8 @@
 // Options.ParkIdle (Linux, plain TCP) an idle connection parks no reader either: one
 // epoll poller per Hub (park_linux.go) watches it and starts a reader when the client
 // sends a frame; framescan.go follows the client's frames so that a reader stops only
-// when gorilla's buffer is empty, and consumes pongs so that they wake no reader. The writer
+// when gorilla's buffer is empty, and consumes pings (answering them) and pongs so that
+// they wake no reader. The writer
 // gathers every queued frame into one write (batch.go wraps the hijacked network
 // connection for that). The queue is bounded in bytes; a client that does not keep
 // up is closed with 1008 instead of growing memory. That sending side (the queue, its

@@ -253,3 +253,51 @@ func TestParkIdleOff(t *testing.T) {
 		t.Fatalf("got %q, want the echo", got)
 	}
 }
+
+func TestParkedClientPingsAreAnsweredWithoutWaking(t *testing.T) {
+	s := startPark(t, func(c *config.Config) {
+		c.Server.PingInterval.Duration = time.Second
+		c.Server.PongTimeout.Duration = 5 * time.Second
+	})
+	c := s.dial(t, "echo")
+	pongs := make(chan string, 8)
+	c.WS.SetPongHandler(func(data string) error { pongs <- data; return nil })
+	replies := make(chan string, 8)
+	go func() { // gorilla handles control frames while reading
+		for {
+			_, data, err := c.WS.ReadMessage()
+			if err != nil {
+				close(replies)
+				return
+			}
+			replies <- string(data)
+		}
+	}()
+	s.waitParked(t, 1)
+	for i := range 3 {
+		want := "ping " + itoa(i)
+		if err := c.WS.WriteControl(websocket.PingMessage, []byte(want), time.Now().Add(time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case got := <-pongs:
+			if got != want {
+				t.Fatalf("got pong %q, want %q (the ping's payload)", got, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no pong for %q", want)
+		}
+		s.waitParked(t, 1) // a ping does not keep a reader awake
+	}
+	if err := c.WS.WriteMessage(websocket.TextMessage, []byte("after pings")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case got := <-replies:
+		if got != "after pings" {
+			t.Fatalf("got %q, want the echo", got)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no echo after the pings")
+	}
+}
