@@ -13,6 +13,10 @@ import (
 type connState struct {
 	conn *hub.Conn
 	obj  *goja.Object
+	// pending marks the state made while the worker's generation was loading: its
+	// data is a copy, and the generation still serving keeps the connection until
+	// this one first needs it after the swap (see state).
+	pending bool
 }
 
 // newConnProto builds the prototype shared by every connection object of the worker:
@@ -125,7 +129,7 @@ func CloseArgs(w *Worker, what string, codeV, reasonV goja.Value) (int, string) 
 // if need be), else a fresh object with the same metadata and methods and an empty
 // data (a connection pinned to another worker of the project).
 func (w *Worker) ConnObject(c *hub.Conn) *goja.Object {
-	if st, ok := w.conns[c.ID]; ok {
+	if st, ok := w.conns[c.ID]; ok && !st.pending {
 		return st.obj
 	}
 	if c.Project == w.project && w.endpoints[c.Endpoint] && int(c.Slot%uint64(w.of)) == w.slot {
@@ -155,22 +159,45 @@ func (w *Worker) newConnObject(c *hub.Conn) *goja.Object {
 
 // state returns the worker's state for c. On the connection's first event in this
 // worker it is created, with the data the previous generation's worker held.
+//
+// While the generation loads (module top-level code, which may re-arm timers for
+// the connections already open), the state is made with a copy of the data and the
+// connection stays with the generation still serving it, whose events must not
+// lose it to code not yet serving. The first use after the load takes the
+// connection over and puts its data, as it is then, into the same object, so
+// closures made at load time see it.
 func (w *Worker) state(c *hub.Conn) *connState {
 	st, ok := w.conns[c.ID]
-	if ok {
+	if ok && !st.pending {
 		return st
 	}
-	st = &connState{conn: c, obj: w.newConnObject(c)}
-	data, ok := w.opts.Sessions.take(c.ID, w)
 	if !ok {
+		st = &connState{conn: c, obj: w.newConnObject(c)}
+	}
+	if w.loading {
+		if !ok {
+			w.setData(st, w.opts.Sessions.peek(c.ID, w))
+			st.pending = true
+			w.conns[c.ID] = st
+		}
+		return st
+	}
+	data, taken := w.opts.Sessions.take(c.ID, w)
+	if !taken {
 		return st // a newer generation holds c: this late event gets a detached object
 	}
-	if data != "" {
-		parsed, err := w.ParseJSON(data)
-		if err == nil {
-			st.obj.Set("data", parsed)
-		}
-	}
+	w.setData(st, data)
+	st.pending = false
 	w.conns[c.ID] = st
 	return st
+}
+
+// setData sets the connection object's data from its JSON, if any.
+func (w *Worker) setData(st *connState, data string) {
+	if data == "" {
+		return
+	}
+	if parsed, err := w.ParseJSON(data); err == nil {
+		st.obj.Set("data", parsed)
+	}
 }

@@ -51,6 +51,8 @@ func Start(p *endpoints.Project, opts Options) (*Generation, error) {
 		g.workers = append(g.workers, w)
 		handlers := map[string]*Handler{}
 		err = w.Sync(func(*goja.Runtime) error {
+			w.loading = true
+			defer func() { w.loading = false }()
 			var errs []error
 			for _, d := range p.Descriptors {
 				h, err := w.LoadHandler(d.HandlerFile)

@@ -60,6 +60,32 @@ func (s *Sessions) take(id string, w *Worker) (string, bool) {
 	}
 }
 
+// peek returns a copy of connection id's data JSON ("" if none) for w, which is
+// loading, without taking the connection: from its parked data, or from the older
+// generation's worker that holds it (between that worker's events).
+func (s *Sessions) peek(id string, w *Worker) string {
+	for {
+		s.mu.Lock()
+		e := s.entries[id]
+		if e == nil {
+			s.mu.Unlock()
+			return ""
+		}
+		prev, data := e.owner, e.data
+		s.mu.Unlock()
+		if prev == nil {
+			return data
+		}
+		if prev.gen >= w.gen {
+			return ""
+		}
+		if err := prev.Sync(func(*goja.Runtime) error { data = prev.dataJSON(id, nil); return nil }); err == nil {
+			return data
+		}
+		<-prev.retired // it is shutting down: it parks everything before this closes
+	}
+}
+
 // park records that w no longer holds id, keeping its data JSON.
 func (s *Sessions) park(id string, w *Worker, data string) {
 	s.mu.Lock()
@@ -94,13 +120,29 @@ func (w *Worker) release(id string) {
 		return
 	}
 	delete(w.conns, id)
-	data := "{}"
-	if v, err := w.stringify(goja.Undefined(), st.obj.Get("data")); err != nil {
-		w.log.Warn("conn.data is not JSON and does not survive the reload", "conn", id, "error", err)
-	} else if !goja.IsUndefined(v) {
-		data = v.String()
+	if !st.pending { // a pending state's data is a copy: the owner's stands
+		w.opts.Sessions.park(id, w, w.dataJSON(id, st))
 	}
-	w.opts.Sessions.park(id, w, data)
+}
+
+// dataJSON returns the JSON of the data of connection id as this worker holds it
+// ("" if it holds none). It runs on the worker's loop (or after the loop has
+// stopped).
+func (w *Worker) dataJSON(id string, st *connState) string {
+	if st == nil {
+		if st = w.conns[id]; st == nil || st.pending {
+			return ""
+		}
+	}
+	v, err := w.stringify(goja.Undefined(), st.obj.Get("data"))
+	if err != nil {
+		w.log.Warn("conn.data is not JSON and does not survive the reload", "conn", id, "error", err)
+		return "{}"
+	}
+	if goja.IsUndefined(v) {
+		return "{}"
+	}
+	return v.String()
 }
 
 // retire runs the retire hooks (after the events already queued), stops the worker

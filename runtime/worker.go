@@ -94,6 +94,7 @@ type Worker struct {
 	retired   chan struct{}              // closed once the worker has stopped and parked its connections
 	onRetire  []func()                   // retire hooks, in registration order (see OnRetire)
 	retiring  bool                       // set once the retire hooks start
+	loading   bool                       // the generation's handlers are being loaded (see state)
 
 	depth int         // nesting of guard calls; loop goroutine only
 	limit *time.Timer // the time limit of the running event: armed and stopped by the outermost guard on the loop, fires interrupt

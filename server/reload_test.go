@@ -320,3 +320,49 @@ func adminDo(t *testing.T, s *testServer, method, path, token string) *http.Resp
 	t.Cleanup(func() { resp.Body.Close() })
 	return resp
 }
+
+// Module top-level code re-arms timers for the connections already open (README,
+// Hot reload). While the new code loads, the old one keeps serving them with their
+// data; the new code's closures see the data once it takes over.
+func TestReloadTopLevelSeesOpenConnections(t *testing.T) {
+	const handler = `
+import { websockets } from "sdk/net";
+const version = %q;
+for (const conn of websockets.getConnections("t")) {
+	setTimeout(() => conn.send(version + " timer " + conn.data.name), 50);
+}
+const until = Date.now() + %d; // a slow load: the old code serves meanwhile
+while (Date.now() < until) {}
+export function onMessage(m, conn) {
+	if (m.startsWith("name ")) conn.data.name = m.slice(5);
+	return version + ":" + conn.data.name;
+}`
+	root := t.TempDir()
+	wstest.WriteFiles(t, root, map[string]string{
+		"app/t.websocket": `{"handler": "app/t", "endpoint": "t"}`,
+		"app/t.js":        fmt.Sprintf(handler, "one", 0),
+	})
+	s := start(t, root, nil)
+	c := s.dial(t, "t")
+	if got := c.Ask("name ann"); got != "one:ann" {
+		t.Fatalf("got %q, want one:ann", got)
+	}
+	wstest.WriteFiles(t, root, map[string]string{"app/t.js": fmt.Sprintf(handler, "two", 400)})
+	var newReply, timer bool
+	for end := time.Now().Add(5 * time.Second); !newReply || !timer; {
+		if time.Now().After(end) {
+			t.Fatalf("after 5s: new code's reply seen %v, its timer seen %v; want both", newReply, timer)
+		}
+		c.Send("x")
+		switch got := c.ReadText(); got {
+		case "one:ann":
+		case "two:ann":
+			newReply = true
+		case "two timer ann":
+			timer = true
+		default:
+			t.Fatalf("got %q, want one:ann, two:ann or two timer ann (the data kept throughout)", got)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
