@@ -746,15 +746,19 @@ func TestEmbyIdentityTimeout(t *testing.T) {
 	embyWaitTimers(t, s, 0, 0)
 }
 
-// TestEmbySessionsSurviveReload checks that a reload of the project keeps the
-// identified clients' sessions (they live in conn.data), before the client sends
-// anything to the new code: GET /Sessions reads them through getConnections.
-func TestEmbySessionsSurviveReload(t *testing.T) {
+// TestEmbyReload checks that a reload of the project keeps the identified clients'
+// sessions (they live in conn.data), before the client sends anything to the new
+// code (GET /Sessions reads them through getConnections), and that the new code
+// re-arms the running timers: a Sessions feed and an Identity deadline.
+func TestEmbyReload(t *testing.T) {
 	t.Parallel()
 	s := blimptest.Start(t, embyRoot, func(c *config.Config) { c.Projects.Watch = false })
 	ada := embyIdentify(t, s, embyIdentity)
+	embyConnect(t, s, nil) // unidentified: its Identity deadline runs
 	ada.send("Context", "Series|7|Lost")
-	ada.sync("")
+	ada.send("SessionsStart", "0,100")
+	ada.expect("Sessions")
+	embyWaitTimers(t, s, 1, 1)
 	before := embySessions(t, s)["df787898fdsf7ds80"]
 	if err := s.LoadProject("mediabrowser"); err != nil {
 		t.Fatal(err)
@@ -763,5 +767,11 @@ func TestEmbySessionsSurviveReload(t *testing.T) {
 	if after.Id == "" || after.Id != before.Id || after.NowViewingItem == nil || after.NowViewingItem.Name != "Lost" {
 		t.Fatalf("after a reload GET /Sessions has ada as %+v, want %+v", after, before)
 	}
-	ada.sync("") // and the connection itself is served by the new code
+	// The new code's own timers (its module state started empty).
+	embyWaitTimers(t, s, 1, 1)
+	ada.sync("Sessions") // the connection itself is served by the new code
+	ada.expect("Sessions")
+	ada.send("SessionsStop", nil)
+	ada.sync("Sessions")
+	embyWaitTimers(t, s, 1, 0)
 }

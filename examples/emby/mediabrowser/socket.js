@@ -6,6 +6,7 @@
 // Then it may send the messages in `messages` below, and it receives the server
 // events the HTTP handlers in api/ push (LibraryChanged, Play, ...).
 
+import { websockets } from "sdk/net";
 import settings from "./settings.json";
 import { parse, envelope, errorEnvelope, closeCodes } from "./lib/envelope";
 import * as sessions from "./lib/sessions";
@@ -13,9 +14,7 @@ import * as timers from "./lib/timers";
 
 export function onOpen(conn) {
   // A client that never identifies itself is closed after a while.
-  timers.startIdentityDeadline(conn, settings.identityTimeoutMs, (c) =>
-    refuse(c, "IdentityTimeout", "no Identity message within " + settings.identityTimeoutMs + " ms of connecting"),
-  );
+  armIdentityDeadline(conn, settings.identityTimeoutMs);
 }
 
 export function onMessage(frame, conn) {
@@ -62,10 +61,12 @@ const messages = {
     if (error) {
       return errorEnvelope("InvalidData", error);
     }
-    timers.startSessionsFeed(conn, delayMs, intervalMs, () => envelope("Sessions", sessions.listSessions()));
+    conn.data.sessionsFeed = { intervalMs }; // for a reload to re-arm it (see the end)
+    armSessionsFeed(conn, delayMs, intervalMs);
   },
 
   SessionsStop(data, conn) {
+    delete conn.data.sessionsFeed;
     timers.stopSessionsFeed(conn.id);
   },
 
@@ -126,5 +127,26 @@ function refuse(conn, code, message) {
   if (!sessions.isIdentified(conn)) {
     timers.clearTimers(conn.id);
     conn.close(closeCodes[code], code);
+  }
+}
+
+function armIdentityDeadline(conn, ms) {
+  timers.startIdentityDeadline(conn, ms, (c) =>
+    refuse(c, "IdentityTimeout", "no Identity message within " + settings.identityTimeoutMs + " ms of connecting"),
+  );
+}
+
+function armSessionsFeed(conn, delayMs, intervalMs) {
+  timers.startSessionsFeed(conn, delayMs, intervalMs, () => envelope("Sessions", sessions.listSessions()));
+}
+
+// A hot reload loads this module afresh, and the old code's timers stop with it:
+// re-arm them for the clients already connected, from what their conn.data says.
+for (const conn of websockets.getConnections("emby")) {
+  const feed = conn.data.sessionsFeed;
+  if (feed) {
+    armSessionsFeed(conn, feed.intervalMs, feed.intervalMs);
+  } else if (!sessions.isIdentified(conn)) {
+    armIdentityDeadline(conn, Math.max(0, settings.identityTimeoutMs - (Date.now() - conn.openedAt)));
   }
 }
