@@ -118,10 +118,23 @@ func (w *Worker) settle(res goja.Value, reply func(goja.Value), fail func(error)
 		return valueError(p.Result())
 	}
 	then, _ := goja.AssertFunction(res.ToObject(w.rt).Get("then"))
+	w.unsettled++ // a retiring worker waits for it (see drain)
 	_, err := then(res,
-		w.rt.ToValue(func(v goja.Value) { reply(v) }),
-		w.rt.ToValue(func(v goja.Value) { fail(valueError(v)) }))
+		w.rt.ToValue(func(v goja.Value) { w.settled(); reply(v) }),
+		w.rt.ToValue(func(v goja.Value) { w.settled(); fail(valueError(v)) }))
+	if err != nil {
+		w.settled()
+	}
 	return err
+}
+
+// settled counts one of settle's promises as settled.
+func (w *Worker) settled() {
+	w.unsettled--
+	if w.unsettled == 0 && w.drained != nil {
+		close(w.drained)
+		w.drained = nil
+	}
 }
 
 // failed logs an event's failure and reports it to the handler's onError.

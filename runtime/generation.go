@@ -96,13 +96,18 @@ func loadError(file string, err error, timeout time.Duration) error {
 }
 
 // Stop retires the generation: each worker runs the events already queued to it,
-// stops (its timers cleared, its goroutine gone) and parks its connections' state
-// for the generation that replaces it. Stop is idempotent.
+// clears its intervals, waits up to the event time limit for the promises of
+// handlers still awaiting something (so they answer), stops (its timers cleared,
+// its goroutine gone) and parks its connections' state for the generation that
+// replaces it. The workers retire in parallel; Stop returns when all have. Stop is
+// idempotent.
 func (g *Generation) Stop() {
 	g.stopOnce.Do(func() {
+		var retiring sync.WaitGroup
 		for _, w := range g.workers {
-			w.retire()
+			retiring.Go(w.retire)
 		}
+		retiring.Wait()
 	})
 }
 

@@ -47,7 +47,9 @@ func (w *Worker) installTimers(rt *goja.Runtime) {
 			if delay < time.Millisecond {
 				delay = time.Millisecond
 			}
-			return rt.ToValue(w.loop.SetInterval(run, delay))
+			iv := w.loop.SetInterval(run, delay)
+			w.intervals[iv] = struct{}{} // cleared when the worker retires (see drain)
+			return rt.ToValue(iv)
 		}
 		return rt.ToValue(w.loop.SetTimeout(run, delay))
 	}
@@ -56,6 +58,7 @@ func (w *Worker) installTimers(rt *goja.Runtime) {
 		case *eventloop.Timer:
 			w.loop.ClearTimeout(t)
 		case *eventloop.Interval:
+			delete(w.intervals, t)
 			w.loop.ClearInterval(t)
 		}
 		return goja.Undefined()

@@ -3,6 +3,7 @@ package runtime
 import (
 	"fmt"
 	"runtime/debug"
+	"time"
 
 	"github.com/dop251/goja"
 )
@@ -32,6 +33,36 @@ func (w *Worker) runRetireHooks() {
 		}
 		return nil
 	})
+}
+
+// drain clears the worker's intervals, then waits, up to the event time limit, for
+// the promises of the events and requests already run to settle, so that an async
+// handler that was awaiting something (a timer, the store) when its generation
+// retired still answers. Its setTimeout timers and promise jobs go on meanwhile.
+func (w *Worker) drain() {
+	var wait chan struct{}
+	var n int
+	w.Sync(func(*goja.Runtime) error {
+		for iv := range w.intervals {
+			w.loop.ClearInterval(iv)
+		}
+		clear(w.intervals)
+		if n = w.unsettled; n > 0 {
+			wait = make(chan struct{})
+			w.drained = wait
+		}
+		return nil
+	})
+	if wait == nil {
+		return
+	}
+	timer := time.NewTimer(w.opts.EventTimeout)
+	defer timer.Stop()
+	select {
+	case <-wait:
+	case <-timer.C:
+		w.log.Warn("handlers still awaiting when their code was replaced were stopped: their replies are lost", "pending", n, "limit", w.opts.EventTimeout)
+	}
 }
 
 func (w *Worker) runHook(fn func()) {

@@ -145,11 +145,13 @@ func (w *Worker) dataJSON(id string, st *connState) string {
 	return v.String()
 }
 
-// retire runs the retire hooks (after the events already queued), stops the worker
-// after running the events queued meanwhile, then parks the state of every
-// connection it holds for the next generation.
+// retire runs the retire hooks (after the events already queued), lets the events
+// still awaiting something finish (drain), stops the worker after running the events
+// queued meanwhile, then parks the state of every connection it holds for the next
+// generation.
 func (w *Worker) retire() {
 	w.runRetireHooks()
+	w.drain()
 	w.loop.Terminate()
 	w.limit.Stop()
 	for id := range w.conns {

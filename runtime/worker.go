@@ -95,6 +95,9 @@ type Worker struct {
 	onRetire  []func()                   // retire hooks, in registration order (see OnRetire)
 	retiring  bool                       // set once the retire hooks start
 	loading   bool                       // the generation's handlers are being loaded (see state)
+	unsettled int                        // event and request promises not settled yet (see settle)
+	drained   chan struct{}              // closed when unsettled reaches 0 while retiring
+	intervals map[*eventloop.Interval]struct{}
 
 	depth int         // nesting of guard calls; loop goroutine only
 	limit *time.Timer // the time limit of the running event: armed and stopped by the outermost guard on the loop, fires interrupt
@@ -120,6 +123,7 @@ func newWorker(p *endpoints.Project, slot int, gen uint64, opts Options) (*Worke
 		natives:   map[string]*goja.Object{},
 		conns:     map[string]*connState{},
 		rejected:  map[*goja.Promise]struct{}{},
+		intervals: map[*eventloop.Interval]struct{}{},
 		retired:   make(chan struct{}),
 	}
 	for _, d := range p.Descriptors {

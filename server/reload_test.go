@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -364,5 +365,67 @@ export function onMessage(m, conn) {
 			t.Fatalf("got %q, want one:ann, two:ann or two timer ann (the data kept throughout)", got)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// A handler still awaiting something when its project is reloaded answers from the
+// old code (within the time limit); new events run the new code meanwhile.
+func TestReloadLetsAwaitingHandlersAnswer(t *testing.T) {
+	const handler = `
+import { websockets } from "sdk/net";
+const version = %q;
+const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+export async function onMessage(m, conn) {
+	conn.send("started " + m);
+	await wait(300);
+	return version + ":" + m;
+}
+export async function onRequest() {
+	websockets.broadcast("t", "request started");
+	await wait(300);
+	return version;
+}`
+	root := t.TempDir()
+	wstest.WriteFiles(t, root, map[string]string{
+		"app/t.websocket": `{"handler": "app/t", "endpoint": "t"}`,
+		"app/t.http":      `{"handler": "app/t", "path": "/slow"}`,
+		"app/t.js":        fmt.Sprintf(handler, "one"),
+	})
+	s := start(t, root, func(c *config.Config) { c.Projects.Watch = false })
+	c := s.dial(t, "t")
+	c.Send("a")
+	c.Expect("started a")
+	type answer struct {
+		status int
+		body   string
+		err    error
+	}
+	answers := make(chan answer, 1)
+	go func() {
+		resp, err := http.Get("http://" + s.addr + "/slow")
+		if err != nil {
+			answers <- answer{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		answers <- answer{resp.StatusCode, string(b), err}
+	}()
+	c.Expect("request started")
+	wstest.WriteFiles(t, root, map[string]string{"app/t.js": fmt.Sprintf(handler, "two")})
+	if err := s.LoadProject("app"); err != nil {
+		t.Fatal(err)
+	}
+	c.Send("b") // runs the new code at once, beside the old code's pending reply
+	c.Expect("started b")
+	c.Expect("one:a")
+	c.Expect("two:b")
+	select {
+	case a := <-answers:
+		if a.err != nil || a.status != http.StatusOK || a.body != "one" {
+			t.Fatalf("got %d %q (%v), want 200 one from the old code", a.status, a.body, a.err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the request never got an answer")
 	}
 }

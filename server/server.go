@@ -64,7 +64,8 @@ type Server struct {
 	mu         sync.Mutex        // guards status, closed and selfSigned, and serializes loads
 	selfSigned *x509.Certificate // generated for TLS, if any
 	status     map[string]*Status
-	closed     bool // set by shutdown: no more loads
+	closed     bool           // set by shutdown: no more loads
+	retiring   sync.WaitGroup // generations replaced or removed, still stopping (see retire)
 }
 
 // routing is an immutable snapshot of what is served: swapped whole on every load.
@@ -193,7 +194,7 @@ func (s *Server) LoadProject(name string) error {
 	}
 	if old := cur.gens[name]; old != nil {
 		s.closeRemoved(old, gen.Project)
-		old.Stop()
+		s.retire(old)
 	}
 	s.log.Info("project loaded", "project", name, "generation", st.Generation, "endpoints", strings.Join(st.Endpoints, ","))
 	return nil
@@ -230,8 +231,20 @@ func (s *Server) retireLocked(name string) {
 	s.routes.Store(next)
 	delete(s.status, name)
 	s.closeRemoved(old, &endpoints.Project{})
-	old.Stop()
+	s.retire(old)
 	s.log.Info("project removed", "project", name)
+}
+
+// retire stops a generation no longer served, in the background: it may wait up to
+// the event time limit for handlers still awaiting something (see
+// runtime.Generation.Stop), and a reload must not wait for that. Shutdown waits for
+// it before closing the store.
+func (s *Server) retire(old *runtime.Generation) {
+	s.retiring.Add(1)
+	go func() {
+		defer s.retiring.Done()
+		old.Stop()
+	}()
 }
 
 // closeRemoved closes, with 1001, the connections of the endpoints old serves and
@@ -522,9 +535,12 @@ func (s *Server) stopAll() {
 		return
 	}
 	s.closed = true
+	var stopping sync.WaitGroup
 	for _, g := range s.routes.Load().gens {
-		g.Stop()
+		stopping.Go(g.Stop)
 	}
+	stopping.Wait()
+	s.retiring.Wait()
 	if s.store != nil {
 		if err := s.store.Close(); err != nil {
 			s.log.Error("closing the store", "error", err)
