@@ -19,6 +19,9 @@ import (
 // code. Generation is safe for concurrent use.
 type Generation struct {
 	Project *endpoints.Project
+	// Warnings are problems with the handlers that do not stop the project (an
+	// export whose name is close to an event function's, say), each naming its file.
+	Warnings []string
 
 	workers  []*Worker
 	handlers []map[string]*Handler // per worker, by descriptor key; read-only after Start

@@ -53,6 +53,7 @@ func Check(cfg config.Config, root string) CheckResult {
 			continue
 		}
 		gen.Stop()
+		res.Warnings = append(res.Warnings, gen.Warnings...)
 		res.Endpoints += len(p.Descriptors)
 	}
 	return res

@@ -186,7 +186,7 @@ func (s *Server) LoadProject(name string) error {
 
 	st.Generation++
 	st.Error = ""
-	st.Warnings = gen.Project.Warnings
+	st.Warnings = append(slices.Clip(gen.Project.Warnings), gen.Warnings...)
 	st.Endpoints = endpointNames(gen.Project)
 	s.status[name] = st
 	for _, w := range st.Warnings {
