@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/dop251/goja"
 
@@ -21,8 +22,10 @@ const (
 // the four event functions (nor onRequest) is Script style: its body runs afresh for
 // every event.
 type Handler struct {
-	File      string
-	Script    bool
+	File   string
+	Script bool
+	// Warnings name exports that look like misspelled event functions.
+	Warnings  []string
 	onRequest goja.Callable
 	onOpen    goja.Callable
 	onMessage goja.Callable
@@ -39,7 +42,8 @@ func (w *Worker) LoadHandler(file string) (*Handler, error) {
 	}
 	exports := m.Get("exports")
 	h := &Handler{File: file}
-	if obj, ok := exports.(*goja.Object); ok {
+	obj, _ := exports.(*goja.Object)
+	if obj != nil {
 		for _, f := range []struct {
 			name string
 			dst  *goja.Callable
@@ -56,7 +60,38 @@ func (w *Worker) LoadHandler(file string) (*Handler, error) {
 		}
 	}
 	h.Script = h.onOpen == nil && h.onMessage == nil && h.onError == nil && h.onClose == nil && h.onRequest == nil
+	if obj != nil {
+		h.Warnings = exportWarnings(file, obj)
+	}
 	return h, nil
+}
+
+// handlerExports are the names LoadHandler looks for.
+var handlerExports = []string{"onOpen", "onMessage", "onError", "onClose", "onRequest"}
+
+// exportWarnings names the exports of a handler module that look like event
+// functions blimp will not find: a name differing only in case (Dirigible's
+// getMethod() answers "onmessage"), or event functions inside a default export.
+func exportWarnings(file string, exports *goja.Object) []string {
+	var out []string
+	for _, key := range exports.Keys() {
+		if key == "default" {
+			if def, ok := exports.Get(key).(*goja.Object); ok {
+				for _, name := range handlerExports {
+					if v := def.Get(name); v != nil && !goja.IsUndefined(v) {
+						out = append(out, fmt.Sprintf("%s: %s is a property of the default export and is not called: export it by name (export function %s)", file, name, name))
+					}
+				}
+			}
+			continue
+		}
+		for _, name := range handlerExports {
+			if key != name && strings.EqualFold(key, name) {
+				out = append(out, fmt.Sprintf("%s: export %q is not an event function and is not called: did you mean %s?", file, key, name))
+			}
+		}
+	}
+	return out
 }
 
 // Fire runs one event of h: the matching export, or the whole module in Script

@@ -45,6 +45,7 @@ func Start(p *endpoints.Project, opts Options) (*Generation, error) {
 	}
 	g := &Generation{Project: p}
 	gen := generations.Add(1)
+	warned := map[string]bool{} // handler files whose warnings are recorded
 	for i := 0; i < opts.Workers; i++ {
 		w, err := newWorker(p, i, gen, opts)
 		if err != nil {
@@ -67,6 +68,9 @@ func Start(p *endpoints.Project, opts Options) (*Generation, error) {
 					errs = append(errs, &endpoints.Error{File: d.File, Err: fmt.Errorf("handler %s must export onRequest(request) to serve %s", d.HandlerFile, d.Path)})
 					continue
 				}
+				if i == 0 {
+					g.warn(d, h, warned)
+				}
 				handlers[d.Key()] = h
 			}
 			return errors.Join(errs...)
@@ -78,6 +82,19 @@ func Start(p *endpoints.Project, opts Options) (*Generation, error) {
 		g.handlers = append(g.handlers, handlers)
 	}
 	return g, nil
+}
+
+// warn records the warnings of h, once per handler file (warned), and warns when a
+// WebSocket endpoint's handler exports only onRequest: its connections would get
+// no events.
+func (g *Generation) warn(d *endpoints.Descriptor, h *Handler, warned map[string]bool) {
+	if !warned[h.File] {
+		warned[h.File] = true
+		g.Warnings = append(g.Warnings, h.Warnings...)
+	}
+	if d.Kind == endpoints.KindWebSocket && !h.Script && h.onOpen == nil && h.onMessage == nil && h.onError == nil && h.onClose == nil {
+		g.Warnings = append(g.Warnings, fmt.Sprintf("%s: handler %s exports only onRequest, which serves .http descriptors: endpoint %q gets no events (export onOpen, onMessage, onError or onClose)", d.File, d.Handler, d.Endpoint))
+	}
 }
 
 // generations numbers generations in the order they start, across all projects.
