@@ -3,7 +3,9 @@ package server
 import (
 	"crypto/subtle"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 
@@ -17,7 +19,8 @@ const AdminPath = "/admin/"
 //
 //	GET  /admin/projects              the last load result of every project
 //	POST /admin/reload                reload every project (new folders too)
-//	POST /admin/reload?project=name   reload one project
+//	POST /admin/reload?project=name   reload one project (404 if there is no such
+//	                                  folder and no such project loaded)
 //
 // Requests carry "Authorization: Bearer <token>". Reload answers 200 when every
 // reloaded project loaded, 422 when one failed; the body is the statuses either way.
@@ -50,6 +53,9 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 			names = s.knownProjects()
 		} else if strings.ContainsAny(names[0], `/\`) || endpoints.Skip(names[0]) {
 			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "project must be a folder name under the projects root"})
+			return
+		} else if !slices.Contains(s.knownProjects(), names[0]) {
+			writeJSON(w, http.StatusNotFound, map[string]string{"error": fmt.Sprintf("no project %q: there is no such folder under the projects root %s, and none is loaded; GET /admin/projects lists them", names[0], s.cfg.Projects.Root)})
 			return
 		}
 		status := http.StatusOK

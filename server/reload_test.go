@@ -281,6 +281,8 @@ func TestAdminAPI(t *testing.T) {
 		{"POST", "/admin/projects", token, http.StatusMethodNotAllowed},
 		{"GET", "/admin/reload", token, http.StatusMethodNotAllowed},
 		{"POST", "/admin/reload?project=../x", token, http.StatusBadRequest},
+		{"POST", "/admin/reload?project=nope", token, http.StatusNotFound},
+		{"POST", "/admin/reload?project=app", token, http.StatusOK},
 		{"GET", "/admin/nope", token, http.StatusNotFound},
 	} {
 		if resp := adminDo(t, s, tc.method, tc.path, tc.token); resp.StatusCode != tc.want {

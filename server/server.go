@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io/fs"
 	"io"
 	"log/slog"
 	"math"
@@ -87,11 +88,30 @@ type Status struct {
 // New opens the store at data.path and returns a server for cfg that serves
 // nothing until Load. The store is closed when Serve returns.
 func New(cfg config.Config, log *slog.Logger) (*Server, error) {
+	if err := checkRoot(cfg.Projects.Root); err != nil {
+		return nil, err
+	}
 	st, err := store.Open(cfg.Data.Path)
 	if err != nil {
 		return nil, err
 	}
 	return newServer(cfg, log, st), nil
+}
+
+// checkRoot reports a projects root that is not a folder: the server could neither
+// serve nor watch it.
+func checkRoot(root string) error {
+	const fix = "create it, or point --projects (projects.root in the config) at the folder holding your project folders"
+	fi, err := os.Stat(root)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("projects root %q does not exist: %s", root, fix)
+	case err != nil:
+		return fmt.Errorf("projects root: %w", err)
+	case !fi.IsDir():
+		return fmt.Errorf("projects root %q is a file, not a folder: %s", root, fix)
+	}
+	return nil
 }
 
 // newServer returns a server using st (nil: handlers' store calls throw).

@@ -52,3 +52,24 @@ func TestHandlerExportWarnings(t *testing.T) {
 	s := start(t, root, nil)
 	check("status", statusOf(s.Server, "w").Warnings)
 }
+
+func TestNewRefusesMissingProjectsRoot(t *testing.T) {
+	dir := t.TempDir()
+	file := dir + "/file"
+	wstest.WriteFiles(t, dir, map[string]string{"file": "x"})
+	for root, want := range map[string]string{
+		dir + "/missing": "does not exist: create it, or point --projects",
+		file:             "is a file, not a folder",
+	} {
+		cfg := config.Default()
+		cfg.Projects.Root = root
+		cfg.Data.Path = t.TempDir() + "/blimp.db"
+		s, err := New(cfg, nil)
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), root) {
+			t.Errorf("New with projects root %s: got %v, want an error naming it and containing %q", root, err, want)
+		}
+		if s != nil {
+			t.Errorf("New with projects root %s returned a server", root)
+		}
+	}
+}
