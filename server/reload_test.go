@@ -431,3 +431,34 @@ export async function onRequest() {
 		t.Fatal("the request never got an answer")
 	}
 }
+
+// A project refused because it claims an endpoint another project serves loads as
+// soon as the other project gives the endpoint up.
+func TestReloadRetriesProjectRefusedForConflict(t *testing.T) {
+	root := t.TempDir()
+	wstest.WriteFiles(t, root, map[string]string{
+		"c1/shared.websocket": `{"handler": "c1/h", "endpoint": "shared"}`,
+		"c1/h.js":             `export const onMessage = (m) => "c1 " + m;`,
+		"c2/shared.websocket": `{"handler": "c2/h", "endpoint": "shared"}`,
+		"c2/h.js":             `export const onMessage = (m) => "c2 " + m;`,
+	})
+	s := start(t, root, func(c *config.Config) { c.Projects.Watch = false })
+	if st := statusOf(s.Server, "c2"); !strings.Contains(st.Error, "shared") {
+		t.Fatalf("c2: got status %+v, want the conflict over endpoint shared", st)
+	}
+	if got := s.dial(t, "shared").Ask("x"); got != "c1 x" {
+		t.Fatalf("got %q, want c1's reply", got)
+	}
+	if err := os.RemoveAll(filepath.Join(root, "c1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.LoadProject("c1"); err != nil {
+		t.Fatal(err)
+	}
+	if st := statusOf(s.Server, "c2"); st.Error != "" || st.Generation != 1 {
+		t.Fatalf("c2 after c1 was removed: got status %+v, want loaded", st)
+	}
+	if got := s.dial(t, "shared").Ask("y"); got != "c2 y" {
+		t.Fatalf("got %q, want c2's reply", got)
+	}
+}

@@ -177,19 +177,47 @@ func (s *Server) Load() error {
 // LoadProject (re)loads one project as a new generation and swaps it in. If the
 // project folder is gone, the project is retired. If loading fails, the previous
 // generation (if any) keeps serving and the error is returned and logged.
+//
+// When the change frees an endpoint or path, the projects whose last load failed
+// are loaded again: one refused because it claimed the same endpoint may load now.
 func (s *Server) LoadProject(name string) error {
+	freed, err := s.loadProject(name)
+	if freed {
+		for _, other := range s.failedProjects() {
+			s.loadProject(other) // it takes routes, so it frees none
+		}
+	}
+	return err
+}
+
+// failedProjects names the projects whose last load failed.
+func (s *Server) failedProjects() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var names []string
+	for name, st := range s.status {
+		if st.Error != "" {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+// loadProject is LoadProject without the retries; freed reports whether the
+// project serves fewer endpoints or paths than before.
+func (s *Server) loadProject(name string) (freed bool, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return fmt.Errorf("project %q: server is shutting down", name)
+		return false, fmt.Errorf("project %q: server is shutting down", name)
 	}
 	st := s.status[name]
 	if st == nil {
 		st = &Status{Project: name}
 	}
 	if fi, err := os.Stat(filepath.Join(s.cfg.Projects.Root, name)); err != nil || !fi.IsDir() {
-		s.retireLocked(name)
-		return nil
+		return s.retireLocked(name), nil
 	}
 	gen, table, err := s.build(name)
 	st.LoadedAt = time.Now()
@@ -197,7 +225,7 @@ func (s *Server) LoadProject(name string) error {
 		st.Error = err.Error()
 		s.status[name] = st
 		s.log.Error("project not loaded", "project", name, "error", err)
-		return fmt.Errorf("project %q: %w", name, err)
+		return false, fmt.Errorf("project %q: %w", name, err)
 	}
 	cur := s.routes.Load()
 	next := &routing{table: table, gens: copyGens(cur.gens)}
@@ -213,11 +241,11 @@ func (s *Server) LoadProject(name string) error {
 		s.log.Warn(w, "project", name)
 	}
 	if old := cur.gens[name]; old != nil {
-		s.closeRemoved(old, gen.Project)
+		freed = s.closeRemoved(old, gen.Project)
 		s.retire(old)
 	}
 	s.log.Info("project loaded", "project", name, "generation", st.Generation, "endpoints", strings.Join(st.Endpoints, ","))
-	return nil
+	return freed, nil
 }
 
 // build scans and starts a new generation of project name, with the routing table it
@@ -239,12 +267,13 @@ func (s *Server) build(name string) (*runtime.Generation, *endpoints.Table, erro
 }
 
 // retireLocked stops serving project name and closes its connections with 1001.
-func (s *Server) retireLocked(name string) {
+// It reports whether the project served anything.
+func (s *Server) retireLocked(name string) bool {
 	cur := s.routes.Load()
 	old := cur.gens[name]
 	if old == nil {
 		delete(s.status, name)
-		return
+		return false
 	}
 	next := &routing{table: cur.table.Without(name), gens: copyGens(cur.gens)}
 	delete(next.gens, name)
@@ -253,6 +282,7 @@ func (s *Server) retireLocked(name string) {
 	s.closeRemoved(old, &endpoints.Project{})
 	s.retire(old)
 	s.log.Info("project removed", "project", name)
+	return true
 }
 
 // retire stops a generation no longer served, in the background: it may wait up to
@@ -270,13 +300,17 @@ func (s *Server) retire(old *runtime.Generation) {
 // closeRemoved closes, with 1001, the connections of the endpoints old serves and
 // next does not, and runs their onClose in old (the only code that has it) before
 // old is stopped. The close the hub reports later finds the handler already run.
-func (s *Server) closeRemoved(old *runtime.Generation, next *endpoints.Project) {
-	kept := map[string]bool{}
+// It reports whether old claims an endpoint or path that next does not.
+func (s *Server) closeRemoved(old *runtime.Generation, next *endpoints.Project) (freed bool) {
+	kept := map[string]bool{} // endpoint names and paths (which start with "/")
 	for _, d := range next.Descriptors {
-		kept[d.Endpoint] = true
+		kept[d.Endpoint], kept[d.Path] = true, true
 	}
 	const reason = "endpoint removed"
 	for _, d := range old.Project.Descriptors {
+		for _, claim := range []string{d.Endpoint, d.Path} {
+			freed = freed || claim != "" && !kept[claim]
+		}
 		if d.Kind != endpoints.KindWebSocket || kept[d.Endpoint] {
 			continue
 		}
@@ -285,6 +319,7 @@ func (s *Server) closeRemoved(old *runtime.Generation, next *endpoints.Project) 
 			old.Close(c, websocket.CloseGoingAway, reason)
 		}
 	}
+	return freed
 }
 
 // Statuses returns the last load result of every project, sorted by name.
