@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -105,6 +106,14 @@ func TestOriginCheck(t *testing.T) {
 			}
 			if resp.StatusCode != tc.want {
 				t.Fatalf("got HTTP %d, want %d", resp.StatusCode, tc.want)
+			}
+			if tc.want == http.StatusForbidden {
+				// The refusal says why, to the client and in the log.
+				body, _ := io.ReadAll(resp.Body)
+				if !strings.Contains(string(body), "origin "+tc.origin+" may not connect") || !strings.Contains(string(body), "server.allowed_origins") {
+					t.Fatalf("got body %q, want the origin and server.allowed_origins named", body)
+				}
+				s.log.WaitForLine(t, "origin not allowed", tc.origin)
 			}
 		})
 	}

@@ -6,8 +6,8 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"io/fs"
 	"io"
+	"io/fs"
 	"log/slog"
 	"math"
 	"net"
@@ -61,6 +61,7 @@ type Server struct {
 
 	routes     atomic.Pointer[routing]
 	handshakes *rateLimiter // nil: no limit
+	originOK   func(*http.Request) bool
 
 	mu         sync.Mutex        // guards status, closed and selfSigned, and serializes loads
 	selfSigned *x509.Certificate // generated for TLS, if any
@@ -126,11 +127,12 @@ func newServer(cfg config.Config, log *slog.Logger, st *store.Store) *Server {
 		Log:          log,
 	})
 	s := &Server{
-		cfg:    cfg,
-		log:    log,
-		hub:    h,
-		store:  st,
-		status: map[string]*Status{},
+		cfg:      cfg,
+		log:      log,
+		hub:      h,
+		store:    st,
+		status:   map[string]*Status{},
+		originOK: originChecker(cfg.Server.AllowedOrigins),
 		opts: runtime.Options{
 			Workers:      cfg.Runtime.Workers,
 			EventTimeout: cfg.Runtime.EventTimeout.Duration,
@@ -146,7 +148,7 @@ func newServer(cfg config.Config, log *slog.Logger, st *store.Store) *Server {
 	s.upgrader = websocket.Upgrader{
 		ReadBufferSize:  readBufferSize,
 		WriteBufferPool: writeBuffers,
-		CheckOrigin:     originChecker(cfg.Server.AllowedOrigins),
+		CheckOrigin:     s.originOK,
 	}
 	s.compressing = s.upgrader
 	s.compressing.EnableCompression = true
@@ -379,6 +381,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, d *endpoints.Descriptor) {
 	if !websocket.IsWebSocketUpgrade(r) {
 		http.Error(w, fmt.Sprintf("endpoint %q is a WebSocket endpoint: connect with a WebSocket client (Upgrade: websocket)", d.Endpoint), http.StatusBadRequest)
+		return
+	}
+	if !s.originOK(r) {
+		origin := r.Header.Get("Origin")
+		s.log.Info("connection refused: origin not allowed (server.allowed_origins)", "endpoint", d.Endpoint, "origin", origin, "host", r.Host, "remote", r.RemoteAddr)
+		http.Error(w, fmt.Sprintf("origin %s may not connect: this server accepts requests without an Origin header, from its own host (%s) and from the origins in its server.allowed_origins", origin, r.Host), http.StatusForbidden)
 		return
 	}
 	if max := s.cfg.Server.MaxConnections; max > 0 && s.hub.Count("") >= max {
