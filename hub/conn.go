@@ -249,8 +249,8 @@ func (c *Conn) ending(err error) (code int, reason string, failure error) {
 		return code, reason, nil // the server closed: report what it sent, not the echo
 	}
 	var ce *websocket.CloseError
-	if errors.As(err, &ce) {
-		return ce.Code, ce.Text, nil
+	if errors.As(err, &ce) && ce.Code != websocket.CloseAbnormalClosure {
+		return ce.Code, ce.Text, nil // 1006 is gorilla's name for a dropped connection, with its error as text
 	}
 	if errors.Is(err, errSilent) || isTimeout(err) {
 		return websocket.CloseAbnormalClosure, "", fmt.Errorf("no frame or pong from the client for %s", c.hub.opts.PongTimeout)

@@ -101,7 +101,7 @@ func TestEventsInOrder(t *testing.T) {
 				c.Send("last")
 				c.WS.NetConn().Close()
 			},
-			want:    []string{"message last", "close 1006 unexpected EOF"},
+			want:    []string{"message last", "close 1006 "},
 			history: "history open,message,close",
 		},
 	} {
