@@ -95,6 +95,13 @@ var exampleOf = map[string]string{
 	KindHTTP:      `{"path": "/api/info", "handler": "my-project/info", "methods": ["GET"]}`,
 }
 
+// missingHint says how to add each required field, for error messages.
+var missingHint = map[string]string{
+	"endpoint": `the endpoint name, like "endpoint": "chat"`,
+	"handler":  `the handler module, like "handler": "my-project/chat"`,
+	"path":     `the absolute path to serve at, like "path": "/api/info"`,
+}
+
 // httpMethods are the methods an HTTP descriptor may list.
 var httpMethods = map[string]bool{"GET": true, "HEAD": true, "POST": true, "PUT": true, "PATCH": true, "DELETE": true, "OPTIONS": true}
 
@@ -121,10 +128,19 @@ func ParseHTTPDescriptor(file string, data []byte) (*Descriptor, error) {
 	return parse(file, data, KindHTTP)
 }
 
+// utf8BOM is the byte-order mark some Windows editors write at the start of a UTF-8
+// file. It is not part of the JSON; editors do not show it as a column.
+var utf8BOM = []byte("\xef\xbb\xbf")
+
 func parse(file string, data []byte, kind string) (*Descriptor, error) {
+	// Positions count from the first character after a byte-order mark, as editors do.
+	data = bytes.TrimPrefix(data, utf8BOM)
 	fail := func(offset int64, format string, args ...any) (*Descriptor, error) {
 		line, col := position(data, offset)
 		return nil, &Error{File: file, Line: line, Col: col, Err: fmt.Errorf(format, args...)}
+	}
+	if bytes.HasPrefix(data, []byte("\xff\xfe")) || bytes.HasPrefix(data, []byte("\xfe\xff")) {
+		return nil, &Error{File: file, Err: errors.New("the file is UTF-16 text (it starts with a UTF-16 byte-order mark); save it as UTF-8")}
 	}
 	notObject := "a " + kind + " descriptor is a JSON object like " + exampleOf[kind] + ", got %s"
 	var raw map[string]json.RawMessage
@@ -147,22 +163,32 @@ func parse(file string, data []byte, kind string) (*Descriptor, error) {
 	if dec.More() {
 		return fail(dec.InputOffset(), "unexpected data after the descriptor object")
 	}
-	d := &Descriptor{File: file, Kind: kind}
+	// Each problem is an *Error of its own, at the value of the field it is about,
+	// so that every line printed for it names the file.
+	at := valueOffsets(data)
 	var errs []error
+	problem := func(key string, err error) {
+		e := &Error{File: file, Err: err}
+		if offset, ok := at[key]; ok {
+			e.Line, e.Col = position(data, offset)
+		}
+		errs = append(errs, e)
+	}
+	d := &Descriptor{File: file, Kind: kind}
 	str := func(key string, dst *string, required bool) {
 		v, ok := raw[key]
 		if !ok {
 			if required {
-				errs = append(errs, fmt.Errorf("missing %q", key))
+				problem(key, fmt.Errorf("missing %q: add %s", key, missingHint[key]))
 			}
 			return
 		}
 		if err := json.Unmarshal(v, dst); err != nil {
-			errs = append(errs, fmt.Errorf("%q must be a string, got %s", key, v))
+			problem(key, fmt.Errorf("%q must be a string, got %s", key, v))
 			return
 		}
 		if required && strings.TrimSpace(*dst) == "" {
-			errs = append(errs, fmt.Errorf("%q must not be empty", key))
+			problem(key, fmt.Errorf("%q must not be empty", key))
 		}
 	}
 	if kind == KindWebSocket {
@@ -171,31 +197,37 @@ func parse(file string, data []byte, kind string) (*Descriptor, error) {
 	str("handler", &d.Handler, true)
 	str("path", &d.Path, kind == KindHTTP)
 	str("description", &d.Description, false)
-	if d.Endpoint != "" && !endpointName.MatchString(d.Endpoint) {
-		errs = append(errs, fmt.Errorf("endpoint %q must be one path segment of letters, digits, '.', '_' or '-'", d.Endpoint))
+	if d.Endpoint != "" {
+		if err := checkEndpointName(d.Endpoint); err != nil {
+			problem("endpoint", err)
+		}
 	}
 	if d.Handler != "" {
 		if err := checkHandlerPath(d.Handler); err != nil {
-			errs = append(errs, err)
+			problem("handler", err)
 		}
 	}
 	if d.Path != "" {
 		if err := checkMountPath(d.Path); err != nil {
-			errs = append(errs, err)
+			problem("path", err)
 		}
 	}
 	if v, ok := raw["compression"]; ok && kind == KindWebSocket {
 		if err := json.Unmarshal(v, &d.Compression); err != nil {
-			errs = append(errs, fmt.Errorf(`"compression" must be true or false, got %s`, v))
+			problem("compression", fmt.Errorf(`"compression" must be true or false, got %s`, v))
 		}
 	}
 	if kind == KindHTTP {
 		if err := parseMethods(raw["methods"], d); err != nil {
-			errs = append(errs, err)
+			problem("methods", err)
 		}
 	}
-	if len(errs) > 0 {
-		return nil, &Error{File: file, Err: errors.Join(errs...)}
+	switch len(errs) {
+	case 0:
+	case 1:
+		return nil, errs[0]
+	default:
+		return nil, errors.Join(errs...)
 	}
 	for k := range raw {
 		if !fields[kind][k] {
@@ -204,6 +236,46 @@ func parse(file string, data []byte, kind string) (*Descriptor, error) {
 	}
 	sort.Strings(d.Unknown)
 	return d, nil
+}
+
+// valueOffsets returns the byte offset in data of the value of each member of the
+// JSON object data holds. data must already have decoded without error.
+func valueOffsets(data []byte) map[string]int64 {
+	at := map[string]int64{}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if _, err := dec.Token(); err != nil { // the object's '{'
+		return at
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return at
+		}
+		key, _ := tok.(string)
+		offset := dec.InputOffset() // just past the key; the value follows spaces and ':'
+		for offset < int64(len(data)) && strings.IndexByte(" \t\r\n:", data[offset]) >= 0 {
+			offset++
+		}
+		at[key] = offset // the last of duplicate keys wins, as in decoding
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return at
+		}
+	}
+	return at
+}
+
+// checkEndpointName rejects endpoint names that are not one path segment a client
+// can reach: "." and ".." are removed from URLs by browsers and HTTP clients
+// (RFC 3986, section 5.2.4), so /websockets/v4/service/.. never arrives as such.
+func checkEndpointName(name string) error {
+	if !endpointName.MatchString(name) {
+		return fmt.Errorf("endpoint %q must be one path segment of letters, digits, '.', '_' or '-', like \"chat\"", name)
+	}
+	if name == "." || name == ".." {
+		return fmt.Errorf("endpoint %q cannot be reached: clients remove \".\" and \"..\" segments from URLs; choose another name, like \"chat\"", name)
+	}
+	return nil
 }
 
 // parseMethods reads the optional "methods" array of an HTTP descriptor.

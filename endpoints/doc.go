@@ -4,8 +4,8 @@
 // to descriptors.
 //
 // Every problem is an *Error naming the file (and line:column where it has one), so
-// the log and `blimp check` can point the user at it; one broken project never hides
-// the others.
+// the log and `blimp check` can point the user at it; a file with several problems
+// yields one *Error each, joined. One broken project never hides the others.
 //
 // Concurrency: a Table is immutable once built and safe for concurrent use; the server
 // swaps whole tables atomically on reload. Scanning reads the filesystem and is

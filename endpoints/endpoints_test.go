@@ -25,8 +25,19 @@ func TestParseDescriptor(t *testing.T) {
 		{name: "trailing data", json: `{"handler": "p/h", "endpoint": "e"} {}`, wantErr: "unexpected data after"},
 		{name: "missing handler", json: `{"endpoint": "e"}`, wantErr: `missing "handler"`},
 		{name: "missing endpoint", json: `{"handler": "p/h"}`, wantErr: `missing "endpoint"`},
-		{name: "both missing", json: `{}`, wantErr: `missing "endpoint"` + "\n" + `missing "handler"`},
+		{name: "both missing", json: `{}`, wantErr: `d.websocket: missing "endpoint": add the endpoint name, like "endpoint": "chat"` + "\n" + `d.websocket: missing "handler": add the handler module`},
 		{name: "endpoint with slash", json: `{"handler": "p/h", "endpoint": "a/b"}`, wantErr: `endpoint "a/b" must be one path segment`},
+		{name: "endpoint dot", json: `{"handler": "p/h", "endpoint": "."}`, wantErr: `d.websocket:1:32: endpoint "." cannot be reached`},
+		{name: "endpoint dot dot", json: `{"handler": "p/h", "endpoint": ".."}`, wantErr: `endpoint ".." cannot be reached: clients remove`},
+		{name: "endpoint of three dots is a plain segment", json: `{"handler": "p/h", "endpoint": "..."}`,
+			want: Descriptor{Endpoint: "...", Handler: "p/h"}},
+		{name: "endpoint with dots around", json: `{"handler": "p/h", "endpoint": ".chat."}`,
+			want: Descriptor{Endpoint: ".chat.", Handler: "p/h"}},
+		{name: "byte-order mark", json: "\ufeff" + `{"handler": "p/h", "endpoint": "e"}`,
+			want: Descriptor{Endpoint: "e", Handler: "p/h"}},
+		{name: "byte-order mark keeps positions", json: "\ufeff{\n  \"handler\": \"p/h\",\n  \"endpoint\" \"e\"\n}", wantErr: "d.websocket:3:14: invalid JSON"},
+		{name: "byte-order mark on line 1", json: "\ufeff" + `{"handler" "p/h"}`, wantErr: "d.websocket:1:12: invalid JSON"},
+		{name: "UTF-16", json: "\xff\xfe{\x00}\x00", wantErr: "d.websocket: the file is UTF-16 text (it starts with a UTF-16 byte-order mark); save it as UTF-8"},
 		{name: "empty endpoint", json: `{"handler": "p/h", "endpoint": ""}`, wantErr: `"endpoint" must not be empty`},
 		{name: "endpoint not a string", json: `{"handler": "p/h", "endpoint": 3}`, wantErr: `"endpoint" must be a string, got 3`},
 		{name: "absolute handler", json: `{"handler": "/etc/h", "endpoint": "e"}`, wantErr: "must be relative to the projects root"},
@@ -52,6 +63,174 @@ func TestParseDescriptor(t *testing.T) {
 				t.Fatalf("got %+v, want %+v", d, tc.want)
 			}
 		})
+	}
+}
+
+// TestDescriptorProblemsNameTheFile checks that a descriptor with several problems
+// yields one *Error per problem, each naming the file and, when the problem is about
+// a field that is there, the line:column of its value.
+func TestDescriptorProblemsNameTheFile(t *testing.T) {
+	for _, tc := range []struct {
+		name, file, json string
+		want             []string // the problems, in order, as printed
+	}{
+		{name: "path and methods", file: "a.http", json: `{"path": "api/x", "handler": "p/h", "methods": ["GETT"]}`,
+			want: []string{`a.http:1:10: path "api/x" must be absolute`, `a.http:1:48: "methods": "GETT" is not one of GET,`}},
+		{name: "fields of the wrong type", file: "d.websocket", json: `{"handler":5,"endpoint":["x"]}`,
+			want: []string{`d.websocket:1:25: "endpoint" must be a string, got ["x"]`, `d.websocket:1:12: "handler" must be a string, got 5`}},
+		{name: "missing handler, bad path, empty methods", file: "z.http", json: "{\"path\":\"/z/\",\n \"methods\": []}",
+			want: []string{`z.http: missing "handler": add the handler module`, `z.http:1:9: path "/z/" must be a clean URL path`, `z.http:2:13: "methods" must be a non-empty array`}},
+		{name: "after a byte-order mark", file: "b.websocket", json: "\ufeff" + `{"handler": "/h", "endpoint": ".."}`,
+			want: []string{`b.websocket:1:31: endpoint ".." cannot be reached`, `b.websocket:1:13: handler "/h" must be relative`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse(tc.file, []byte(tc.json))
+			if err == nil {
+				t.Fatal("got no error")
+			}
+			j, ok := err.(interface{ Unwrap() []error })
+			if !ok {
+				t.Fatalf("got %T %q, want the %d problems joined", err, err, len(tc.want))
+			}
+			parts := j.Unwrap()
+			if len(parts) != len(tc.want) {
+				t.Fatalf("got %d problems %q, want %d", len(parts), parts, len(tc.want))
+			}
+			for i, part := range parts {
+				var de *Error
+				if !errors.As(part, &de) || de.File != tc.file {
+					t.Errorf("problem %d: got %T %q, want an *Error naming %s", i, part, part, tc.file)
+				}
+				if got := part.Error(); !strings.HasPrefix(got, tc.want[i]) || strings.Contains(got, "\n") {
+					t.Errorf("problem %d: got %q, want one line starting with %q", i, got, tc.want[i])
+				}
+			}
+			for _, line := range strings.Split(err.Error(), "\n") {
+				if !strings.HasPrefix(line, tc.file+":") {
+					t.Errorf("got line %q, want it to start with %q", line, tc.file+":")
+				}
+			}
+		})
+	}
+}
+
+// TestScanProjectReadsByteOrderMarks reads descriptors saved with a UTF-8 byte-order
+// mark, as some Windows editors write them, from disk.
+func TestScanProjectReadsByteOrderMarks(t *testing.T) {
+	root := t.TempDir()
+	write(t, root, map[string]string{
+		"p/chat.websocket": "\ufeff" + `{"handler": "p/chat", "endpoint": "chat"}`,
+		"p/info.http":      "\ufeff{\r\n  \"path\": \"/api/info\",\r\n  \"handler\": \"p/chat\"\r\n}\r\n",
+		"p/chat.js":        "export function onMessage(m) { return m; }\n",
+		"q/bad.websocket":  "\ufeff{\"handler\": \"q/h\" \"endpoint\": \"x\"}",
+	})
+	p, err := ScanProject(root, "p")
+	if err != nil {
+		t.Fatalf("got error %v", err)
+	}
+	if len(p.Descriptors) != 2 || p.Descriptors[0].Endpoint != "chat" || p.Descriptors[1].Path != "/api/info" {
+		t.Fatalf("got descriptors %+v, want chat and /api/info", p.Descriptors)
+	}
+	want := filepath.Join(root, "q", "bad.websocket") + ":1:19: invalid JSON"
+	if _, err := ScanProject(root, "q"); err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Fatalf("got %v, want an error starting with %q", err, want)
+	}
+}
+
+// TestRootWarnings checks that descriptor files lying directly in the projects root,
+// which no project serves, are reported with what to do about them.
+func TestRootWarnings(t *testing.T) {
+	root := t.TempDir()
+	write(t, root, map[string]string{
+		"stray.websocket":     `{"handler": "p/h", "endpoint": "stray"}`,
+		"stray.http":          `{"path": "/x", "handler": "p/h"}`,
+		"README.md":           "not a descriptor",
+		"p/ok.websocket":      `{"handler": "p/h", "endpoint": "ok"}`,
+		".hidden/x.websocket": `{}`,
+	})
+	got := RootWarnings(root)
+	want := []string{filepath.Join(root, "stray.http"), filepath.Join(root, "stray.websocket")}
+	if len(got) != len(want) {
+		t.Fatalf("got warnings %q, want one for each of %q", got, want)
+	}
+	for i, w := range got {
+		if !strings.HasPrefix(w, want[i]+": not served: a descriptor directly in the projects root belongs to no project") ||
+			!strings.Contains(w, "move it into a project folder, like "+filepath.Join(root, "my-project", filepath.Base(want[i]))) ||
+			!strings.Contains(w, "give its parent, "+filepath.Dir(root)+", as the projects root") {
+			t.Errorf("got warning %q, want it to name %s and say where to move it", w, want[i])
+		}
+	}
+	if got := RootWarnings(filepath.Join(root, "p")); len(got) != 1 {
+		t.Errorf("got %q for a project folder, want its descriptor reported", got)
+	}
+	if got := RootWarnings(filepath.Join(root, "nope")); got != nil {
+		t.Errorf("got %q for a missing root, want none", got)
+	}
+}
+
+func TestNoProjectsError(t *testing.T) {
+	root := t.TempDir()
+	write(t, root, map[string]string{
+		"empty/node_modules/x/x.websocket": `{}`,
+		"my-project/chat.websocket":        `{"handler": "my-project/chat", "endpoint": "chat"}`,
+		"my-project/info.http":             `{"path": "/info", "handler": "my-project/chat"}`,
+		"my-project/.git/config":           "",
+	})
+	for _, tc := range []struct {
+		name, dir string
+		want      []string
+	}{
+		{name: "only skipped folders", dir: filepath.Join(root, "empty"),
+			want: []string{"no projects under " + filepath.Join(root, "empty") + ": a projects root holds one folder per project", "create one, like " + filepath.Join(root, "empty", "my-project")}},
+		{name: "a project folder", dir: filepath.Join(root, "my-project"),
+			want: []string{"no projects under " + filepath.Join(root, "my-project") + ": a projects root holds one folder per project",
+				"holds descriptor files itself (chat.websocket, info.http), so it looks like a project folder: give its parent, " + root + ", as the projects root instead"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			names, err := ProjectNames(tc.dir)
+			if err != nil || len(names) != 0 {
+				t.Fatalf("got projects %q, %v; want none", names, err)
+			}
+			got := NoProjectsError(tc.dir).Error()
+			for _, w := range tc.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("got %q, want it to contain %q", got, w)
+				}
+			}
+		})
+	}
+}
+
+func TestParent(t *testing.T) {
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ dir, want string }{
+		{"projects/my-project", "projects"},
+		{"projects/my-project/", "projects"},
+		{"my-project", "."},
+		{".", filepath.Dir(wd)},
+		{"a/..", filepath.Dir(wd)},
+		{"/", "/"},
+	} {
+		if got := parent(filepath.FromSlash(tc.dir)); got != filepath.FromSlash(tc.want) {
+			t.Errorf("parent(%q): got %q, want %q", tc.dir, got, tc.want)
+		}
+	}
+}
+
+// write writes files (path: content, slash-separated) under root.
+func write(t *testing.T, root string, files map[string]string) {
+	t.Helper()
+	for name, content := range files {
+		p := filepath.Join(root, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
@@ -213,13 +392,11 @@ func FuzzParseHTTPDescriptor(f *testing.F) {
 	f.Add(`{"path": "/System/Info", "handler": "p/info", "methods": ["GET", "POST"]}`)
 	f.Add(`{"path": "/admin/x", "handler": "p/h"}`)
 	f.Add(`{"path": "/a/./b", "handler": "p/h", "methods": ["get"]}`)
+	f.Add("\ufeff" + `{"path": "a", "handler": "/h", "methods": []}`)
 	f.Fuzz(func(t *testing.T, data string) {
 		d, err := ParseHTTPDescriptor("f.http", []byte(data))
 		if err != nil {
-			var de *Error
-			if !errors.As(err, &de) || de.File != "f.http" {
-				t.Fatalf("error %v does not name the file", err)
-			}
+			checkNamesFile(t, err, "f.http")
 			return
 		}
 		if checkMountPath(d.Path) != nil || checkHandlerPath(d.Handler) != nil || len(d.Methods) == 0 {
@@ -234,20 +411,39 @@ func FuzzParseDescriptor(f *testing.F) {
 	f.Add(`{"handler": "../x", "endpoint": "e", "x": [1, {"y": null}]}`)
 	f.Add("{\n\"handler\": \"p/h\",\n")
 	f.Add(`[]`)
+	f.Add(`{"handler": 5, "endpoint": [".."], "compression": "yes"}`)
+	f.Add("\ufeff" + `{"handler": "p/h", "endpoint": "."}`)
+	f.Add("\xff\xfe{\x00}\x00")
 	f.Fuzz(func(t *testing.T, data string) {
 		d, err := ParseDescriptor("f.websocket", []byte(data))
 		if err != nil {
-			var de *Error
-			if !errors.As(err, &de) || de.File != "f.websocket" {
-				t.Fatalf("error %v does not name the file", err)
-			}
+			checkNamesFile(t, err, "f.websocket")
 			return
 		}
-		if !endpointName.MatchString(d.Endpoint) || checkHandlerPath(d.Handler) != nil {
+		if checkEndpointName(d.Endpoint) != nil || checkHandlerPath(d.Handler) != nil {
 			t.Fatalf("accepted invalid descriptor %+v", d)
 		}
-		if !json.Valid([]byte(data)) {
+		if !json.Valid([]byte(strings.TrimPrefix(data, "\ufeff"))) {
 			t.Fatalf("accepted invalid JSON %q", data)
 		}
 	})
+}
+
+// checkNamesFile fails t unless err, and each problem joined in it, is an *Error
+// naming file, so that every line printed for it starts with the file.
+func checkNamesFile(t *testing.T, err error, file string) {
+	t.Helper()
+	parts := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		parts = j.Unwrap()
+	}
+	for _, part := range parts {
+		de, ok := part.(*Error)
+		if !ok || de.File != file {
+			t.Fatalf("problem %q (%T) is not an *Error naming %s", part, part, file)
+		}
+		if de.Line < 0 || de.Col < 0 || (de.Line == 0) != (de.Col == 0) {
+			t.Fatalf("problem %q has position %d:%d", part, de.Line, de.Col)
+		}
+	}
 }

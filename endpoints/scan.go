@@ -53,6 +53,69 @@ func ProjectNames(root string) ([]string, error) {
 	return names, nil
 }
 
+// IsDescriptor reports whether the file name is a descriptor's: .websocket or .http.
+func IsDescriptor(name string) bool {
+	ext := filepath.Ext(name)
+	return ext == DescriptorExt || ext == HTTPExt
+}
+
+// StrayDescriptors lists, sorted, the descriptor files lying directly in the projects
+// root, outside every project folder. They are never served. An unreadable root has
+// none (ProjectNames reports it).
+func StrayDescriptors(root string) []string {
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return nil
+	}
+	var files []string
+	for _, e := range entries {
+		if !e.IsDir() && IsDescriptor(e.Name()) {
+			files = append(files, filepath.Join(root, e.Name()))
+		}
+	}
+	return files
+}
+
+// RootWarnings returns a warning for each of the StrayDescriptors of root: problems
+// of the projects root itself, which belong to no project.
+func RootWarnings(root string) []string {
+	var warnings []string
+	for _, file := range StrayDescriptors(root) {
+		warnings = append(warnings, fmt.Sprintf("%s: not served: a descriptor directly in the projects root belongs to no project; move it into a project folder, like %s (or, if %s is itself a project folder, give its parent, %s, as the projects root)",
+			file, filepath.Join(root, "my-project", filepath.Base(file)), root, parent(root)))
+	}
+	return warnings
+}
+
+// NoProjectsError explains a projects root that holds no project folder: when root
+// holds descriptor files itself it is most likely a project folder given in place of
+// the projects root, and the error says to use its parent instead.
+func NoProjectsError(root string) error {
+	stray := StrayDescriptors(root)
+	if len(stray) == 0 {
+		return fmt.Errorf("no projects under %s: a projects root holds one folder per project, each with its .websocket and .http descriptors; create one, like %s, or give the folder that holds your projects",
+			root, filepath.Join(root, "my-project"))
+	}
+	names := make([]string, len(stray))
+	for i, f := range stray {
+		names[i] = filepath.Base(f)
+	}
+	return fmt.Errorf("no projects under %s: a projects root holds one folder per project, and %s holds descriptor files itself (%s), so it looks like a project folder: give its parent, %s, as the projects root instead",
+		root, root, strings.Join(names, ", "), parent(root))
+}
+
+// parent returns the folder holding dir, made absolute when dir is "." or ends in
+// "..", whose parent cannot be written by trimming the path.
+func parent(dir string) string {
+	clean := filepath.Clean(dir)
+	if base := filepath.Base(clean); base == "." || base == ".." {
+		if abs, err := filepath.Abs(clean); err == nil {
+			clean = abs
+		}
+	}
+	return filepath.Dir(clean)
+}
+
 // ScanProject reads every descriptor (.websocket and .http) of the project folder
 // root/name and resolves
 // their handlers. It returns the project and all problems found, joined; a project
@@ -73,7 +136,7 @@ func ScanProject(root, name string) (*Project, error) {
 			}
 			return nil
 		}
-		if ext := filepath.Ext(path); ext != DescriptorExt && ext != HTTPExt {
+		if !IsDescriptor(path) {
 			return nil
 		}
 		data, err := os.ReadFile(path)

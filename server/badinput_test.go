@@ -102,7 +102,7 @@ func TestBrokenProjectIsReported(t *testing.T) {
 				"broken/x.websocket": `{"handler": "broken/x", "endpoint": "a/b"}`,
 				"broken/x.js":        "export function onMessage() {}\n",
 			},
-			want: []string{"broken/x.websocket: endpoint", "a/b", "must be one path segment"},
+			want: []string{"broken/x.websocket:1:37: endpoint", "a/b", "must be one path segment"},
 		},
 		{
 			name: "endpoint taken by another project",

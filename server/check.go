@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"io"
 	"log/slog"
 
@@ -20,7 +21,8 @@ type CheckResult struct {
 // Check validates every project under root the way the server loads them:
 // descriptors parsed, handlers resolved, compiled and loaded (their top-level code
 // runs, with no connections), endpoint names unique across projects. Each error
-// names its file, and line:column where it has one.
+// names its file, and line:column where it has one. A root with no project folder
+// is an error; descriptor files lying in the root itself are warnings.
 func Check(cfg config.Config, root string) CheckResult {
 	var res CheckResult
 	names, err := endpoints.ProjectNames(root)
@@ -28,6 +30,11 @@ func Check(cfg config.Config, root string) CheckResult {
 		res.Errors = append(res.Errors, err)
 		return res
 	}
+	if len(names) == 0 {
+		res.Errors = append(res.Errors, endpoints.NoProjectsError(root))
+		return res
+	}
+	res.Warnings = append(res.Warnings, endpoints.RootWarnings(root)...)
 	cfg.Projects.Root = root
 	s := newServer(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	table := &endpoints.Table{}
@@ -59,14 +66,29 @@ func Check(cfg config.Config, root string) CheckResult {
 	return res
 }
 
-// unjoin splits an errors.Join result into its parts.
+// unjoin splits an errors.Join result into its parts, so that each is printed on
+// a line of its own. An *endpoints.Error holding joined problems is split into one
+// *endpoints.Error per problem, each naming the file.
 func unjoin(err error) []error {
+	var parts []error
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		var out []error
-		for _, e := range j.Unwrap() {
-			out = append(out, unjoin(e)...)
+		parts = j.Unwrap()
+	} else if fe, ok := err.(*endpoints.Error); ok {
+		if j, ok := fe.Err.(interface{ Unwrap() []error }); ok {
+			for _, e := range j.Unwrap() {
+				if inner := (*endpoints.Error)(nil); !errors.As(e, &inner) {
+					e = &endpoints.Error{File: fe.File, Line: fe.Line, Col: fe.Col, Err: e}
+				}
+				parts = append(parts, e)
+			}
 		}
-		return out
 	}
-	return []error{err}
+	if parts == nil {
+		return []error{err}
+	}
+	var out []error
+	for _, e := range parts {
+		out = append(out, unjoin(e)...)
+	}
+	return out
 }

@@ -81,6 +81,7 @@ func TestStorePersistsAcrossRestart(t *testing.T) {
 	first.dial(t, "a").Ask(`{"op":"save","args":["notes",{"text":"kept"}]}`)
 	cfg := config.Default()
 	cfg.Data.Path = dataPath
+	cfg.Projects.Root = root
 	if _, err := New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil))); err == nil || !strings.Contains(err.Error(), "locked") {
 		t.Fatalf("opening a store in use: got %v, want an error saying it is locked", err)
 	}

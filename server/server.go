@@ -167,6 +167,9 @@ func (s *Server) Load() error {
 	if err != nil {
 		return err
 	}
+	for _, w := range endpoints.RootWarnings(s.cfg.Projects.Root) {
+		s.log.Warn(w)
+	}
 	var errs []error
 	for _, name := range names {
 		if err := s.LoadProject(name); err != nil {

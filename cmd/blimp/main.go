@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 
 	"github.com/blimp/blimp/config"
@@ -181,18 +182,34 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	for _, root := range roots {
 		res := server.Check(cfg, root)
 		for _, w := range res.Warnings {
-			fmt.Fprintln(stdout, "warning:", w)
+			printProblem(stdout, "warning:", w)
 		}
 		for _, e := range res.Errors {
-			fmt.Fprintln(stdout, "error:", e)
+			printProblem(stdout, "error:", e.Error())
 		}
-		fmt.Fprintf(stdout, "%s: %d projects, %d endpoints, %d errors, %d warnings\n", root, res.Projects, res.Endpoints, len(res.Errors), len(res.Warnings))
+		fmt.Fprintf(stdout, "%s: %s, %s, %s, %s\n", root, count(res.Projects, "project"), count(res.Endpoints, "endpoint"),
+			count(len(res.Errors), "error"), count(len(res.Warnings), "warning"))
 		failed = failed || len(res.Errors) > 0
 	}
 	if failed {
 		return 1
 	}
 	return 0
+}
+
+// printProblem prints one problem, which starts with its file. Check reports each
+// problem on its own; should a message still span lines, the rest are indented so
+// that every line starting in column 1 is a problem of its own.
+func printProblem(w io.Writer, kind, msg string) {
+	fmt.Fprintln(w, kind, strings.ReplaceAll(msg, "\n", "\n\t"))
+}
+
+// count writes n and the noun, plural unless n is 1: "1 error", "2 errors".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 func version() string {
