@@ -73,3 +73,12 @@ func TestNewRefusesMissingProjectsRoot(t *testing.T) {
 		}
 	}
 }
+
+func TestRunWarnsAboutStrayDescriptors(t *testing.T) {
+	s := startFiles(t, map[string]string{
+		"stray.websocket": `{"endpoint": "stray", "handler": "app/h"}`,
+		"app/h.js":        `export const onMessage = (m) => m;`,
+		"app/h.websocket": `{"endpoint": "h", "handler": "app/h"}`,
+	})
+	s.log.WaitForLine(t, "stray.websocket: not served: a descriptor directly in the projects root")
+}
