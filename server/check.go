@@ -2,12 +2,16 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 
 	"github.com/blimp/blimp/config"
 	"github.com/blimp/blimp/endpoints"
 	"github.com/blimp/blimp/runtime"
+	"github.com/blimp/blimp/store"
 )
 
 // CheckResult is what Check found under one projects root.
@@ -20,7 +24,8 @@ type CheckResult struct {
 
 // Check validates every project under root the way the server loads them:
 // descriptors parsed, handlers resolved, compiled and loaded (their top-level code
-// runs, with no connections), endpoint names unique across projects. Each error
+// runs, with no connections and an empty throwaway store), endpoint names unique
+// across projects. Each error
 // names its file, and line:column where it has one. A root with no project folder
 // is an error; descriptor files lying in the root itself are warnings.
 func Check(cfg config.Config, root string) CheckResult {
@@ -36,7 +41,13 @@ func Check(cfg config.Config, root string) CheckResult {
 	}
 	res.Warnings = append(res.Warnings, endpoints.RootWarnings(root)...)
 	cfg.Projects.Root = root
-	s := newServer(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	st, cleanup, err := throwawayStore()
+	if err != nil {
+		res.Errors = append(res.Errors, err)
+		return res
+	}
+	defer cleanup()
+	s := newServer(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), st)
 	table := &endpoints.Table{}
 	for _, name := range names {
 		res.Projects++
@@ -64,6 +75,21 @@ func Check(cfg config.Config, root string) CheckResult {
 		res.Endpoints += len(p.Descriptors)
 	}
 	return res
+}
+
+// throwawayStore opens an empty store in a temporary folder, for the top-level code
+// check runs (which may save or read); cleanup closes and deletes it.
+func throwawayStore() (*store.Store, func(), error) {
+	dir, err := os.MkdirTemp("", "blimp-check-")
+	if err != nil {
+		return nil, nil, fmt.Errorf("check: a temporary store for the handlers' top-level code: %w", err)
+	}
+	st, err := store.Open(filepath.Join(dir, "check.db"))
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, nil, fmt.Errorf("check: a temporary store for the handlers' top-level code: %w", err)
+	}
+	return st, func() { st.Close(); os.RemoveAll(dir) }, nil
 }
 
 // unjoin splits an errors.Join result into its parts, so that each is printed on

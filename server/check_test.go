@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/blimp/blimp/config"
 	"github.com/blimp/blimp/endpoints"
 	"github.com/blimp/blimp/internal/wstest"
 )
@@ -110,5 +111,21 @@ func TestCheckWarnsAboutStrayDescriptors(t *testing.T) {
 		if !found {
 			t.Errorf("got warnings %q, want one starting with %q", res.Warnings, want)
 		}
+	}
+}
+
+// Top-level code that uses the store runs in check as it does in run.
+func TestCheckTopLevelStore(t *testing.T) {
+	root := t.TempDir()
+	wstest.WriteFiles(t, root, map[string]string{
+		"t/t.websocket": `{"endpoint": "t", "handler": "t/h"}`,
+		"t/h.js": `
+import { store } from "sdk/db";
+store.save("boot", { at: Date.now() });
+export const onMessage = (m) => m;`,
+	})
+	res := Check(config.Default(), root)
+	if len(res.Errors) != 0 || res.Projects != 1 {
+		t.Fatalf("got %d projects, errors %v; want 1 and none", res.Projects, res.Errors)
 	}
 }
