@@ -98,10 +98,19 @@ const maxRoomName = 256
 
 // RoomArg validates a room name argument: a non-empty string of at most 256 bytes.
 func RoomArg(w *Worker, what string, v goja.Value) string {
-	if !goja.IsString(v) || v.String() == "" || len(v.String()) > maxRoomName {
-		w.Throw(fmt.Errorf("%s: a room name is a non-empty string of at most %d bytes, got %s", what, maxRoomName, v))
+	if goja.IsString(v) && v.String() != "" && len(v.String()) <= maxRoomName {
+		return v.String()
 	}
-	return v.String()
+	got := v.String()
+	switch {
+	case !goja.IsString(v):
+	case got == "":
+		got = `""`
+	default:
+		got = fmt.Sprintf("a string of %d bytes", len(got))
+	}
+	w.Throw(fmt.Errorf("%s: a room name is a non-empty string of at most %d bytes, got %s", what, maxRoomName, got))
+	return ""
 }
 
 // CloseArgs validates the optional code and reason of a close call: a code is 1000,

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -175,7 +176,14 @@ func (w *Worker) response(v goja.Value) (Response, error) {
 				return r, errors.New("response headers must be an object of name: value")
 			}
 			for _, k := range ho.Keys() {
-				r.Header.Set(k, ho.Get(k).String())
+				values, err := headerValues(ho.Get(k))
+				if err != nil {
+					return r, fmt.Errorf("response header %q: %w", k, err)
+				}
+				r.Header.Del(k)
+				for _, v := range values {
+					r.Header.Add(k, v)
+				}
 			}
 		}
 		if bv := obj.Get("body"); bv != nil && !goja.IsUndefined(bv) && !goja.IsNull(bv) {
@@ -195,6 +203,52 @@ func (w *Worker) response(v goja.Value) (Response, error) {
 		return Response{}, err
 	}
 	return Response{Status: http.StatusOK, Header: http.Header{"Content-Type": {ctype}}, Body: body}, nil
+}
+
+// headerValueRule says what a response header's value may be.
+const headerValueRule = "a header value is a string, a number or an array of them (one header line each)"
+
+// headerValues returns the lines of one response header: a string or number is
+// one line, an array of them one line per element (as Set-Cookie needs).
+func headerValues(v goja.Value) ([]string, error) {
+	scalar := func(v goja.Value) bool { return goja.IsString(v) || goja.IsNumber(v) }
+	if scalar(v) {
+		return []string{v.String()}, nil
+	}
+	if obj, ok := v.(*goja.Object); ok && obj.ClassName() == "Array" {
+		var values []string // no capacity from length: a sparse array's may be huge
+		for i := range obj.Get("length").ToInteger() {
+			e := obj.Get(strconv.FormatInt(i, 10))
+			if !scalar(e) {
+				return nil, fmt.Errorf("element %d is %s: %s", i, describeHeaderValue(e), headerValueRule)
+			}
+			values = append(values, e.String())
+		}
+		return values, nil
+	}
+	return nil, fmt.Errorf("the value is %s: %s", describeHeaderValue(v), headerValueRule)
+}
+
+// describeHeaderValue says what a header value that is not allowed is.
+func describeHeaderValue(v goja.Value) string {
+	switch {
+	case v == nil || goja.IsUndefined(v):
+		return "undefined"
+	case goja.IsNull(v):
+		return "null"
+	case goja.IsBigInt(v):
+		return v.String() + "n"
+	}
+	if obj, ok := v.(*goja.Object); ok {
+		if _, fn := goja.AssertFunction(v); fn {
+			return "a function"
+		}
+		if obj.ClassName() == "Array" {
+			return "an array"
+		}
+		return "an object"
+	}
+	return v.String()
 }
 
 func isFullResponse(obj *goja.Object) bool {

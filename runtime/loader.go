@@ -1,8 +1,10 @@
 package runtime
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -10,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/dop251/goja"
 	"github.com/dop251/goja/parser"
@@ -104,7 +107,13 @@ func compile(path string, src []byte) (*goja.Program, error) {
 		}
 		code = string(res.Code) + "\n//# sourceMappingURL=data:application/json;base64," + base64.StdEncoding.EncodeToString(sm)
 	} else {
-		code = "module.exports = " + code + ";"
+		code = strings.TrimPrefix(code, "\ufeff") // as Node does
+		if err := checkJSON(path, []byte(code)); err != nil {
+			return nil, err
+		}
+		// JSON.parse, not an object literal: a "__proto__" key is then a key.
+		quoted, _ := json.Marshal(code) // a JSON string is a JavaScript string literal
+		code = "module.exports = JSON.parse(" + string(quoted) + ");"
 	}
 	ast, err := goja.Parse(programName(path), moduleWrapperStart+code+moduleWrapperEnd, parser.WithSourceMapLoader(noExternalSourceMaps))
 	if err != nil {
@@ -115,6 +124,29 @@ func compile(path string, src []byte) (*goja.Program, error) {
 		return nil, parseError(path, err)
 	}
 	return prog, nil
+}
+
+// checkJSON reports a .json module that is not JSON as an *endpoints.Error at the
+// line and column of the problem in the file itself (the JavaScript parser would
+// report it in the wrapper the module is compiled in).
+func checkJSON(path string, src []byte) error {
+	if json.Valid(src) {
+		return nil
+	}
+	err := json.Unmarshal(src, new(json.RawMessage))
+	var se *json.SyntaxError
+	if !errors.As(err, &se) {
+		return &endpoints.Error{File: path, Err: fmt.Errorf("invalid JSON: %v", err)}
+	}
+	// Offset counts the bytes read, the bad one included. At the end of the input,
+	// point just past the last token rather than at trailing blank lines.
+	at := max(int(se.Offset)-1, 0)
+	if strings.HasPrefix(se.Error(), "unexpected end") {
+		at = len(bytes.TrimRight(src, " \t\r\n"))
+	}
+	line := 1 + bytes.Count(src[:at], []byte("\n"))
+	col := 1 + utf8.RuneCount(src[bytes.LastIndexByte(src[:at], '\n')+1:at])
+	return &endpoints.Error{File: path, Line: line, Col: col, Err: fmt.Errorf("invalid JSON: %s", se.Error())}
 }
 
 // programName is the name goja compiles the module at path under. goja resolves

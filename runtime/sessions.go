@@ -126,18 +126,93 @@ func (w *Worker) release(id string) {
 }
 
 // dataJSON returns the JSON of the data of connection id as this worker holds it
-// ("" if it holds none). It runs on the worker's loop (or after the loop has
-// stopped).
+// ("" if it holds none). Functions and symbols are left out, as JSON.stringify
+// does; when the data has what JSON.stringify refuses (a reference to an object it
+// is inside of, a BigInt), that is left out too, with the key paths logged, and the
+// rest is kept. It runs on the worker's loop (or after the loop has stopped).
 func (w *Worker) dataJSON(id string, st *connState) string {
 	if st == nil {
 		if st = w.conns[id]; st == nil || st.pending {
 			return ""
 		}
 	}
-	v, err := w.stringify(goja.Undefined(), st.obj.Get("data"))
+	// JSON.stringify writes depth first and calls the replacer with each value and
+	// its holder, so the holder is on the chain of objects being written, and what
+	// follows it on the chain is done with: a value already on the chain is a cycle.
+	var (
+		chain   []*goja.Object // the holder and its ancestors, outermost (stringify's wrapper) first
+		keys    []string       // keys[i] is the key of chain[i+1] in chain[i]
+		dropped string         // the key paths left out, with why
+	)
+	replacer := func(call goja.FunctionCall) goja.Value {
+		holder, _ := call.This.(*goja.Object)
+		key, v := call.Argument(0).String(), call.Argument(1)
+		i := len(chain) - 1
+		for i >= 0 && chain[i] != holder {
+			i--
+		}
+		if i < 0 { // the first call: holder is stringify's wrapper
+			chain, i = append(chain, holder), 0
+		}
+		chain, keys = chain[:i+1], keys[:i]
+		why := ""
+		switch o, isObj := v.(*goja.Object); {
+		case goja.IsBigInt(v):
+			why = "BigInt"
+		case isObj:
+			if _, fn := goja.AssertFunction(v); fn {
+				why = "function"
+				break
+			}
+			for _, a := range chain {
+				if a == o {
+					why = "cycle"
+					break
+				}
+			}
+			if why == "" {
+				chain, keys = append(chain, o), append(keys, key)
+				return v
+			}
+		default:
+			if _, sym := v.(*goja.Symbol); sym {
+				why = "symbol"
+			}
+		}
+		if why == "" {
+			return v
+		}
+		path := "conn.data"
+		step := func(in *goja.Object, k string) {
+			if in.ClassName() == "Array" {
+				path += "[" + k + "]"
+			} else {
+				path += "." + k
+			}
+		}
+		for j := 1; j < i; j++ {
+			step(chain[j], keys[j])
+		}
+		if i > 0 { // else v is conn.data itself
+			step(chain[i], key)
+		}
+		if dropped != "" {
+			dropped += ", "
+		}
+		dropped += path + " (" + why + ")"
+		return goja.Undefined()
+	}
+	data := st.obj.Get("data")
+	v, err := w.stringify(goja.Undefined(), data) // the common case, at full speed
+	if err != nil {
+		v, err = w.stringify(goja.Undefined(), data, w.rt.ToValue(replacer))
+	}
 	if err != nil {
 		w.log.Warn("conn.data is not JSON and does not survive the reload", "conn", id, "error", err)
 		return "{}"
+	}
+	if dropped != "" {
+		w.log.Warn("conn.data: values with no JSON form are left out of the hand-over to the reloaded code", "conn", id, "dropped", dropped)
 	}
 	if goja.IsUndefined(v) {
 		return "{}"

@@ -430,9 +430,13 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, d *endpo
 
 // serveRequest runs the HTTP handler of d for r.
 func (s *Server) serveRequest(w http.ResponseWriter, r *http.Request, d *endpoints.Descriptor) {
-	if !slices.Contains(d.Methods, r.Method) {
-		w.Header().Set("Allow", strings.Join(d.Methods, ", "))
-		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": fmt.Sprintf("method %s is not allowed here; use %s", r.Method, strings.Join(d.Methods, ", "))})
+	allowed := d.Methods
+	if slices.Contains(allowed, http.MethodGet) && !slices.Contains(allowed, http.MethodHead) {
+		allowed = append(slices.Clip(allowed), http.MethodHead) // HEAD is served wherever GET is (RFC 9110 9.3.2)
+	}
+	if !slices.Contains(allowed, r.Method) {
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
+		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": fmt.Sprintf("method %s is not allowed here; use %s", r.Method, strings.Join(allowed, ", "))})
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.Server.HTTPBodyLimit))
@@ -467,9 +471,7 @@ func (s *Server) serveRequest(w http.ResponseWriter, r *http.Request, d *endpoin
 		w.Header()[k] = v
 	}
 	w.WriteHeader(resp.Status)
-	if r.Method != http.MethodHead {
-		w.Write(resp.Body)
-	}
+	w.Write(resp.Body) // for HEAD, net/http sends the Content-Length GET would have, and no body
 }
 
 // generation returns the generation currently serving project, or nil.

@@ -43,9 +43,9 @@ declare module "sdk/db" {
   export const store: {
     /** Saves doc and resolves with its new id once it is on disk. */
     save(collection: string, doc: Record<string, any>): Promise<string>;
-    /** The document with id, or null. */
+    /** The document with id, or null. An id that is not a non-empty string throws. */
     get(collection: string, id: string): Promise<Document | null>;
-    /** Whether a document was removed. */
+    /** Whether a document was removed. An id that is not a non-empty string throws. */
     remove(collection: string, id: string): Promise<boolean>;
     /** The matching documents; with groupBy, the groups with their counts. */
     list(collection: string, query?: Query): Promise<Document[] | Group[]>;

@@ -111,16 +111,30 @@ func (m *module) exportObject(v goja.Value) (map[string]any, error) {
 	return doc, nil
 }
 
+// id reads a document id argument: a non-empty string (any other value would be
+// looked up as its text, and found missing).
+func (m *module) id(what string, v goja.Value) string {
+	if goja.IsString(v) && v.String() != "" {
+		return v.String()
+	}
+	got := v.String()
+	if goja.IsString(v) {
+		got = `""`
+	}
+	m.w.Throw(fmt.Errorf("store.%s(collection, id): id must be a non-empty string, got %s", what, got))
+	return ""
+}
+
 func (m *module) get(call goja.FunctionCall) goja.Value {
 	coll := m.collection("get", call.Argument(0))
-	id := call.Argument(1).String()
+	id := m.id("get", call.Argument(1))
 	project := m.w.Project()
 	return m.async("get", func() (any, error) { return m.st.Get(project, coll, id) })
 }
 
 func (m *module) remove(call goja.FunctionCall) goja.Value {
 	coll := m.collection("remove", call.Argument(0))
-	id := call.Argument(1).String()
+	id := m.id("remove", call.Argument(1))
 	project := m.w.Project()
 	return m.async("remove", func() (any, error) { return m.st.Remove(project, coll, id) })
 }

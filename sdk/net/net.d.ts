@@ -138,7 +138,8 @@ declare module "sdk/net" {
   /** A full HTTP response; any other return value of onRequest is the body of a 200. */
   export interface HttpResponse {
     status: number;
-    headers?: Record<string, string>;
+    /** An array is sent as one header line per element, e.g. "Set-Cookie": ["a=1", "b=2"]. */
+    headers?: Record<string, string | number | (string | number)[]>;
     body?: Message;
   }
 }
