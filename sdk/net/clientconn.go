@@ -111,12 +111,15 @@ func (c *client) ending(err error) (code int, reason string, failure error) {
 		return websocket.CloseAbnormalClosure, "", failure
 	}
 	var ce *websocket.CloseError
-	if errors.As(err, &ce) {
-		return ce.Code, ce.Text, nil
+	if errors.As(err, &ce) && ce.Code != websocket.CloseAbnormalClosure {
+		return ce.Code, ce.Text, nil // 1006 is gorilla's name for a dropped connection: lost, below
 	}
 	var ne interface{ Timeout() bool }
 	if errors.As(err, &ne) && ne.Timeout() {
 		return websocket.CloseAbnormalClosure, "", fmt.Errorf("no frame or pong from %s for %s", c.uri, c.cs.opts.PongTimeout)
+	}
+	if ce != nil && ce.Text != "" {
+		err = errors.New(ce.Text) // not "websocket: close 1006 (abnormal closure): ..."
 	}
 	return websocket.CloseAbnormalClosure, "", fmt.Errorf("connection to %s lost: %v", c.uri, err)
 }
