@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/blimp/blimp/internal/wstest"
 )
 
 func TestParseDescriptor(t *testing.T) {
@@ -118,7 +120,7 @@ func TestDescriptorProblemsNameTheFile(t *testing.T) {
 // mark, as some Windows editors write them, from disk.
 func TestScanProjectReadsByteOrderMarks(t *testing.T) {
 	root := t.TempDir()
-	write(t, root, map[string]string{
+	wstest.WriteFiles(t, root, map[string]string{
 		"p/chat.websocket": "\ufeff" + `{"handler": "p/chat", "endpoint": "chat"}`,
 		"p/info.http":      "\ufeff{\r\n  \"path\": \"/api/info\",\r\n  \"handler\": \"p/chat\"\r\n}\r\n",
 		"p/chat.js":        "export function onMessage(m) { return m; }\n",
@@ -141,7 +143,7 @@ func TestScanProjectReadsByteOrderMarks(t *testing.T) {
 // which no project serves, are reported with what to do about them.
 func TestRootWarnings(t *testing.T) {
 	root := t.TempDir()
-	write(t, root, map[string]string{
+	wstest.WriteFiles(t, root, map[string]string{
 		"stray.websocket":     `{"handler": "p/h", "endpoint": "stray"}`,
 		"stray.http":          `{"path": "/x", "handler": "p/h"}`,
 		"README.md":           "not a descriptor",
@@ -170,7 +172,7 @@ func TestRootWarnings(t *testing.T) {
 
 func TestNoProjectsError(t *testing.T) {
 	root := t.TempDir()
-	write(t, root, map[string]string{
+	wstest.WriteFiles(t, root, map[string]string{
 		"empty/node_modules/x/x.websocket": `{}`,
 		"my-project/chat.websocket":        `{"handler": "my-project/chat", "endpoint": "chat"}`,
 		"my-project/info.http":             `{"path": "/info", "handler": "my-project/chat"}`,
@@ -216,20 +218,6 @@ func TestParent(t *testing.T) {
 	} {
 		if got := parent(filepath.FromSlash(tc.dir)); got != filepath.FromSlash(tc.want) {
 			t.Errorf("parent(%q): got %q, want %q", tc.dir, got, tc.want)
-		}
-	}
-}
-
-// write writes files (path: content, slash-separated) under root.
-func write(t *testing.T, root string, files map[string]string) {
-	t.Helper()
-	for name, content := range files {
-		p := filepath.Join(root, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
 		}
 	}
 }

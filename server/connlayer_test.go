@@ -128,17 +128,7 @@ func TestKeepalive(t *testing.T) {
 	dead := s.dial(t, "echo") // reads nothing, so it never answers a ping
 	_ = dead
 	// The live client reads all the time (gorilla answers pings while reading).
-	replies := make(chan string, 1)
-	go func() {
-		for {
-			_, data, err := alive.WS.ReadMessage()
-			if err != nil {
-				close(replies)
-				return
-			}
-			replies <- string(data)
-		}
-	}()
+	replies := alive.ReadInBackground(1)
 	wstest.Eventually(t, func() string {
 		if n := s.Hub().Count("echo"); n != 1 {
 			return "the silent client was not dropped"

@@ -97,17 +97,7 @@ func TestParkedKeepaliveAndSilentClient(t *testing.T) {
 		}
 		return ""
 	})
-	replies := make(chan string, 4)
-	go func() { // gorilla answers pings while reading
-		for {
-			_, data, err := alive.WS.ReadMessage()
-			if err != nil {
-				close(replies)
-				return
-			}
-			replies <- string(data)
-		}
-	}()
+	replies := alive.ReadInBackground(4) // gorilla answers pings while reading
 	// The silent one is dropped while parked, reported as a failure then a close.
 	line := s.log.WaitForLine(t, "onClose", silentID)
 	if !strings.Contains(line, "1006") {
@@ -262,17 +252,7 @@ func TestParkedClientPingsAreAnsweredWithoutWaking(t *testing.T) {
 	c := s.dial(t, "echo")
 	pongs := make(chan string, 8)
 	c.WS.SetPongHandler(func(data string) error { pongs <- data; return nil })
-	replies := make(chan string, 8)
-	go func() { // gorilla handles control frames while reading
-		for {
-			_, data, err := c.WS.ReadMessage()
-			if err != nil {
-				close(replies)
-				return
-			}
-			replies <- string(data)
-		}
-	}()
+	replies := c.ReadInBackground(8) // gorilla handles control frames while reading
 	s.waitParked(t, 1)
 	for i := range 3 {
 		want := "ping " + itoa(i)

@@ -69,6 +69,25 @@ func (c *Client) On(t testing.TB) *Client {
 	return NewClient(t, c.WS)
 }
 
+// ReadInBackground reads messages on a goroutine of its own until the connection
+// fails, sending each text on the returned channel (of capacity buffer), which is
+// closed then. Reading all the time makes gorilla answer the server's pings and
+// run the pong handler. After it the Client's own reads must not be used.
+func (c *Client) ReadInBackground(buffer int) <-chan string {
+	out := make(chan string, buffer)
+	go func() {
+		defer close(out)
+		for {
+			_, data, err := c.WS.ReadMessage()
+			if err != nil {
+				return
+			}
+			out <- string(data)
+		}
+	}()
+	return out
+}
+
 // Send sends a text message.
 func (c *Client) Send(msg string) {
 	c.t.Helper()
