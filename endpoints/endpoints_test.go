@@ -243,18 +243,15 @@ func TestScanProject(t *testing.T) {
 
 func TestResolveHandler(t *testing.T) {
 	root := t.TempDir()
-	write := func(name, content string) {
-		p := filepath.Join(root, name)
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write("other/secret.js", "")
-	write("p/ts.ts", "")
-	write("p/lib/index.js", "")
-	write("p/both.js", "")
-	write("p/both.ts", "")
+	const handler = "export const onMessage = (m) => m;"
+	wstest.WriteFiles(t, root, map[string]string{
+		"other/secret.js": handler,
+		"p/ts.ts":         handler,
+		"p/lib/index.js":  handler,
+		"p/both.js":       handler,
+		"p/both.ts":       handler,
+		"p/empty.js":      "",
+	})
 	if err := os.Symlink(filepath.Join(root, "other", "secret.js"), filepath.Join(root, "p", "link.js")); err != nil {
 		t.Fatal(err)
 	}
@@ -266,6 +263,7 @@ func TestResolveHandler(t *testing.T) {
 		{handler: "p/missing", wantErr: "no such module"},
 		{handler: "other/secret", wantErr: `outside project "p"`},
 		{handler: "p/link", wantErr: "outside the project folder"},
+		{handler: "p/empty", wantErr: "the handler of x.websocket is empty"},
 	} {
 		t.Run(tc.handler, func(t *testing.T) {
 			d := &Descriptor{File: "x.websocket", Handler: tc.handler}

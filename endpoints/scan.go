@@ -193,6 +193,11 @@ func resolveHandler(root, name string, d *Descriptor) error {
 	if err := Inside(filepath.Join(root, name), file); err != nil {
 		return fail("handler %q: %v", d.Handler, err)
 	}
+	// An empty handler would serve an endpoint that never answers; it is most often a
+	// file caught mid-save (truncated, not yet written), whose next write reloads.
+	if fi, err := os.Stat(file); err == nil && fi.Size() == 0 {
+		return &Error{File: file, Err: fmt.Errorf("the handler of %s is empty: write its event functions (export function onMessage ...)", filepath.Base(d.File))}
+	}
 	d.HandlerFile = file
 	return nil
 }

@@ -69,7 +69,9 @@ func (g *Generation) ServeRequest(path string, req *Request) (Response, bool) {
 	if !w.loop.RunOnLoop(func(*goja.Runtime) { w.request(h, path, req, respond) }) {
 		return Response{}, false
 	}
-	timer := time.NewTimer(w.opts.EventTimeout + 100*time.Millisecond)
+	// The request's own deadline, for a promise that never settles; the handler's time
+	// limit (an interrupt, answered at once) comes first when it is JavaScript that runs.
+	timer := time.NewTimer(w.opts.EventTimeout + max(w.opts.EventTimeout/4, 250*time.Millisecond))
 	defer timer.Stop()
 	select {
 	case r := <-done:
@@ -89,13 +91,14 @@ func isJSON(contentType string) bool {
 func (w *Worker) request(h *Handler, path string, req *Request, respond func(Response)) {
 	ev := &Event{Method: OnRequest, Endpoint: path}
 	fail := func(err error) {
-		w.logError(OnRequest, ev, err)
+		// Answer first: logging the stack takes a while, and the request waits.
 		var intr *goja.InterruptedError
 		if errors.As(err, &intr) {
 			respond(jsonResponse(http.StatusGatewayTimeout, map[string]string{"error": "the handler ran out of time"}))
-			return
+		} else {
+			respond(jsonResponse(http.StatusInternalServerError, map[string]string{"error": "internal error in the request handler (details are in the server log)"}))
 		}
-		respond(jsonResponse(http.StatusInternalServerError, map[string]string{"error": "internal error in the request handler (details are in the server log)"}))
+		w.logError(OnRequest, ev, err)
 	}
 	prev := w.event
 	w.event = ev

@@ -28,7 +28,6 @@ func start(t testing.TB, root string, tune func(*config.Config)) *testServer {
 	cfg := config.Default()
 	cfg.Projects.Root = root
 	cfg.Data.Path = filepath.Join(t.TempDir(), "blimp.db")
-	cfg.Runtime.EventTimeout.Duration = 500 * time.Millisecond
 	cfg.Server.HTTPBodyLimit = 1024
 	if tune != nil {
 		tune(&cfg)

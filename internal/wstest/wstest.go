@@ -40,7 +40,13 @@ func WriteFiles(t testing.TB, root string, files map[string]string) {
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		// Write a dot-file beside it and rename it into place, as editors save: a
+		// watching server never sees the file truncated but not yet written.
+		tmp := filepath.Join(filepath.Dir(p), "."+filepath.Base(p)+".tmp")
+		if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, p); err != nil {
 			t.Fatal(err)
 		}
 	}
