@@ -75,7 +75,11 @@ func (w *Worker) newConnProto() *goja.Object {
 	lazy := func(name string, build func(c *hub.Conn) *goja.Object) {
 		get := rt.ToValue(func(call goja.FunctionCall) goja.Value {
 			obj := call.This.ToObject(rt)
-			c, ok := obj.GetSymbol(w.connSym).Export().(*hub.Conn)
+			sym := obj.GetSymbol(w.connSym)
+			if sym == nil {
+				return goja.Undefined() // not a connection object (the prototype itself, say)
+			}
+			c, ok := sym.Export().(*hub.Conn)
 			if !ok {
 				return goja.Undefined()
 			}

@@ -74,6 +74,7 @@ func (w *Worker) native(name string) (goja.Value, error) {
 	if err != nil {
 		return nil, fmt.Errorf("module %q: %w", name, err)
 	}
+	nameNatives(w.rt, exports, 2)
 	w.natives[name] = exports
 	return exports, nil
 }

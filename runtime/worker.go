@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -167,6 +168,8 @@ func (w *Worker) setup(rt *goja.Runtime) error {
 	w.uint8 = rt.Get("Uint8Array")
 	w.connSym = goja.NewSymbol("blimp.conn")
 	w.connProto = w.newConnProto()
+	nameNatives(rt, w.connProto, 0)
+	nameNatives(rt, rt.GlobalObject(), 1)
 	rt.SetPromiseRejectionTracker(func(p *goja.Promise, op goja.PromiseRejectionOperation) {
 		if op == goja.PromiseRejectionReject {
 			w.rejected[p] = struct{}{}
@@ -175,6 +178,28 @@ func (w *Worker) setup(rt *goja.Runtime) error {
 		}
 	})
 	return nil
+}
+
+// nameNatives gives the Go functions set on obj (and on the objects it holds, depth
+// levels down) the names they are set under: goja names a Go function after its Go
+// symbol ("github.com/blimp/blimp/runtime.(*Worker).newConnProto.func3"), which
+// would show in JavaScript stack traces and errors.
+func nameNatives(rt *goja.Runtime, obj *goja.Object, depth int) {
+	for _, key := range obj.Keys() {
+		v, ok := obj.Get(key).(*goja.Object)
+		if !ok {
+			continue
+		}
+		if _, isFn := goja.AssertFunction(v); isFn {
+			if name := v.Get("name"); name != nil && strings.ContainsAny(name.String(), "./") {
+				v.DefineDataProperty("name", rt.ToValue(key), goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_TRUE)
+			}
+			continue
+		}
+		if depth > 0 {
+			nameNatives(rt, v, depth-1)
+		}
+	}
 }
 
 // Serves reports whether endpoint belongs to the worker's project.

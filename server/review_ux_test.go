@@ -268,3 +268,34 @@ export const onMessage = () => JSON.stringify([Object.keys(c), c.polluted === un
 		t.Fatalf("got %s, want the __proto__ key kept as a key and no prototype set", got)
 	}
 }
+
+// A JavaScript stack through blimp's own functions names them as JavaScript sees
+// them, never by their Go symbols.
+func TestNativeFunctionsHaveJavaScriptNames(t *testing.T) {
+	s := startFiles(t, map[string]string{
+		"n/n.websocket": `{"endpoint": "n", "handler": "n/h"}`,
+		"n/h.js": `
+import { websockets } from "sdk/net";
+import { store } from "sdk/db";
+const stack = (f) => { try { f(); } catch (e) { return e.stack; } return "no error"; };
+export function onMessage(m, conn) {
+	return [
+		stack(() => conn.send(() => 1)),
+		stack(() => conn.join("")),
+		stack(() => websockets.send()),
+		stack(() => store.get("c", 5)),
+		stack(() => setTimeout(5)),
+		[conn.send.name, websockets.broadcast.name, store.save.name, setTimeout.name].join(","),
+	].join("\n");
+}`,
+	})
+	got := s.dial(t, "n").Ask("x")
+	if strings.Contains(got, "github.com") || strings.Contains(got, ".func") {
+		t.Fatalf("stacks name Go symbols:\n%s", got)
+	}
+	for _, want := range []string{"at send (native)", "at join (native)", "at get (native)", "at setTimeout (native)", "send,broadcast,save,setTimeout"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("no %q in:\n%s", want, got)
+		}
+	}
+}
