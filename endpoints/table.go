@@ -1,6 +1,7 @@
 package endpoints
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 )
@@ -77,11 +78,15 @@ func (t *Table) claim(d *Descriptor) error {
 	return nil
 }
 
+// ErrTaken is wrapped by the error of a descriptor whose endpoint name or path
+// another project serves: the project may load once that project gives it up.
+var ErrTaken = errors.New("endpoint names and paths are unique across projects")
+
 func conflict(d, other *Descriptor, what string) error {
 	if other.Project == d.Project {
 		return &Error{File: d.File, Err: fmt.Errorf("%s is already declared by %s", what, other.File)}
 	}
-	return &Error{File: d.File, Err: fmt.Errorf("%s is already served by project %q (%s); endpoint names and paths are unique across projects", what, other.Project, other.File)}
+	return &Error{File: d.File, Err: fmt.Errorf("%s is already served by project %q (%s); %w", what, other.Project, other.File, ErrTaken)}
 }
 
 // Without returns a table with none of project's descriptors.

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -37,6 +38,11 @@ type Conn struct {
 	msgs     uint64              // data messages read by gorilla
 	joined   map[string]struct{} // rooms of c.Project joined; guarded by hub.mu
 	closeRun atomic.Bool         // a close handler has been claimed (ClaimClose)
+
+	pongMu      sync.Mutex // guards pongPayload, pongDue and pongWriting
+	pongPayload []byte     // the latest unanswered ping's payload, when pongDue
+	pongDue     bool
+	pongWriting bool // a pong writer runs (see pong)
 }
 
 // ClaimClose reports true to its first caller only: the one that runs the
@@ -204,10 +210,37 @@ func (c *Conn) parkable() {
 }
 
 // pong answers a ping the client sent to a parkable connection, as gorilla's own
-// ping handler does for the others, on a goroutine of its own: the reader and the
-// poller never wait on a write. A failure is the reader's to find, as with gorilla.
+// ping handler does for the others, but on a goroutine of its own, so the reader and
+// the poller never wait on a write. One writer per connection answers the latest
+// ping (RFC 6455 5.5.3 allows skipping earlier ones), however many arrive; a pong
+// that cannot be written within the write timeout ends the connection, as a failed
+// keepalive ping does.
 func (c *Conn) pong(payload []byte) {
-	go c.ws.WriteControl(websocket.PongMessage, payload, time.Now().Add(c.hub.opts.WriteTimeout))
+	c.pongMu.Lock()
+	defer c.pongMu.Unlock()
+	c.pongPayload, c.pongDue = payload, true
+	if !c.pongWriting {
+		c.pongWriting = true
+		go c.writePongs()
+	}
+}
+
+func (c *Conn) writePongs() {
+	for {
+		c.pongMu.Lock()
+		payload, due := c.pongPayload, c.pongDue
+		c.pongPayload, c.pongDue = nil, false
+		if !due {
+			c.pongWriting = false
+			c.pongMu.Unlock()
+			return
+		}
+		c.pongMu.Unlock()
+		err := c.ws.WriteControl(websocket.PongMessage, payload, time.Now().Add(c.hub.opts.WriteTimeout))
+		if err != nil && !errors.Is(err, websocket.ErrCloseSent) {
+			c.ws.NetConn().Close() // the reader sees the failure and ends the connection
+		}
+	}
 }
 
 // end finishes the connection after the reader's final error: reports it to the

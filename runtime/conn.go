@@ -173,12 +173,17 @@ func (w *Worker) newConnObject(c *hub.Conn) *goja.Object {
 // state returns the worker's state for c. On the connection's first event in this
 // worker it is created, with the data the previous generation's worker held.
 //
-// While the generation loads (module top-level code, which may re-arm timers for
-// the connections already open), the state is made with a copy of the data and the
-// connection stays with the generation still serving it, whose events must not
-// lose it to code not yet serving. The first use after the load takes the
-// connection over and puts its data, as it is then, into the same object, so
-// closures made at load time see it.
+// Until the generation serves (Activate): while module top-level code runs, which
+// may re-arm timers for the connections already open, and until the swap (timers
+// and callbacks it started), the state is made with a copy of the data and the
+// connection stays with the generation still serving it, whose events must not lose
+// it to code not yet serving. The first use after the swap takes the connection over
+// and puts its data, as it is then, into the same connection object, so closures
+// that kept the object see it (one that kept the copied data object itself keeps the
+// copy; writes to the copy are replaced). A connection that closes before that
+// leaves its pending state here until the generation retires.
+//
+// Waiting on the previous owner is Go time, not counted against the time limit.
 func (w *Worker) state(c *hub.Conn) *connState {
 	st, ok := w.conns[c.ID]
 	if ok && !st.pending {
@@ -187,15 +192,19 @@ func (w *Worker) state(c *hub.Conn) *connState {
 	if !ok {
 		st = &connState{conn: c, obj: w.newConnObject(c)}
 	}
-	if w.loading {
+	if !w.serving.Load() {
 		if !ok {
-			w.setData(st, w.opts.Sessions.peek(c.ID, w))
+			var data string
+			w.unmetered(func() { data = w.opts.Sessions.peek(c.ID, w) })
+			w.setData(st, data)
 			st.pending = true
 			w.conns[c.ID] = st
 		}
 		return st
 	}
-	data, taken := w.opts.Sessions.take(c.ID, w)
+	var data string
+	var taken bool
+	w.unmetered(func() { data, taken = w.opts.Sessions.take(c.ID, w) })
 	if !taken {
 		return st // a newer generation holds c: this late event gets a detached object
 	}

@@ -60,7 +60,7 @@ func (w *Worker) LoadHandler(file string) (*Handler, error) {
 		}
 	}
 	h.Script = h.onOpen == nil && h.onMessage == nil && h.onError == nil && h.onClose == nil && h.onRequest == nil
-	if obj != nil {
+	if obj != nil && w.slot == 0 { // the same in every worker: reported once
 		h.Warnings = exportWarnings(file, obj)
 	}
 	return h, nil
@@ -78,7 +78,7 @@ func exportWarnings(file string, exports *goja.Object) []string {
 		if key == "default" {
 			if def, ok := exports.Get(key).(*goja.Object); ok {
 				for _, name := range handlerExports {
-					if v := def.Get(name); v != nil && !goja.IsUndefined(v) {
+					if v := def.Get(name); v != nil && !goja.IsUndefined(v) && exports.Get(name) == nil {
 						out = append(out, fmt.Sprintf("%s: %s is a property of the default export and is not called: export it by name (export function %s)", file, name, name))
 					}
 				}
@@ -123,7 +123,10 @@ func (w *Worker) Fire(h *Handler, ev *Event, conn goja.Value, reply func(goja.Va
 		} else {
 			res, err = fn(goja.Undefined(), args...)
 		}
-		if err == nil && reply != nil && res != nil && !goja.IsUndefined(res) {
+		if err == nil && res != nil && !goja.IsUndefined(res) && (reply != nil || isPromise(res)) {
+			if reply == nil {
+				reply = func(goja.Value) {} // awaited all the same: a retiring worker waits for it, a rejection is the event's failure
+			}
 			err = w.settle(res, reply, func(err error) { w.failed(h, ev, conn, err) })
 		}
 		return err
@@ -132,6 +135,11 @@ func (w *Worker) Fire(h *Handler, ev *Event, conn goja.Value, reply func(goja.Va
 	if err != nil {
 		w.failed(h, ev, conn, err)
 	}
+}
+
+func isPromise(v goja.Value) bool {
+	_, ok := v.Export().(*goja.Promise)
+	return ok
 }
 
 // settle passes res to reply, awaiting it first if it is a Promise (undefined too:
@@ -231,10 +239,19 @@ func (w *Worker) connError(h *Handler, c *hub.Conn, text string) {
 	w.Fire(h, &Event{Method: OnError, Endpoint: c.Endpoint, Conn: c, Error: text}, st.obj, nil, w.rt.ToValue(text), st.obj)
 }
 
+// close runs onClose for c unless another caller claimed its close first (see
+// hub.Conn.ClaimClose); closeClaimed runs it for a caller that has.
 func (w *Worker) close(h *Handler, c *hub.Conn, code int, reason string) {
-	_, ok := w.conns[c.ID]
-	if !c.ClaimClose() || !ok && !h.handles(h.onClose) {
+	if !c.ClaimClose() {
 		delete(w.conns, c.ID)
+		return
+	}
+	w.closeClaimed(h, c, code, reason)
+}
+
+func (w *Worker) closeClaimed(h *Handler, c *hub.Conn, code int, reason string) {
+	_, ok := w.conns[c.ID]
+	if !ok && !h.handles(h.onClose) {
 		w.opts.Sessions.drop(c.ID)
 		return
 	}

@@ -26,6 +26,7 @@ type Generation struct {
 	workers  []*Worker
 	handlers []map[string]*Handler // per worker, by descriptor key; read-only after Start
 	next     atomic.Uint64         // round-robin worker choice for HTTP requests
+	serving  atomic.Bool           // set by Activate; read by the workers (see Worker.state)
 
 	stopOnce sync.Once
 }
@@ -47,7 +48,7 @@ func Start(p *endpoints.Project, opts Options) (*Generation, error) {
 	gen := generations.Add(1)
 	warned := map[string]bool{} // handler files whose warnings are recorded
 	for i := 0; i < opts.Workers; i++ {
-		w, err := newWorker(p, i, gen, opts)
+		w, err := newWorker(p, i, gen, opts, &g.serving)
 		if err != nil {
 			g.Stop()
 			return nil, fmt.Errorf("project %q: %w", p.Name, err)
@@ -55,8 +56,6 @@ func Start(p *endpoints.Project, opts Options) (*Generation, error) {
 		g.workers = append(g.workers, w)
 		handlers := map[string]*Handler{}
 		err = w.Sync(func(*goja.Runtime) error {
-			w.loading = true
-			defer func() { w.loading = false }()
 			var errs []error
 			for _, d := range p.Descriptors {
 				h, err := w.LoadHandler(d.HandlerFile)
@@ -114,6 +113,14 @@ func loadError(file string, err error, timeout time.Duration) error {
 	}
 	return fmt.Errorf("%s: %s", loc, se.Message)
 }
+
+// Activate tells the generation that it serves now: the routing that sends events to
+// it is in place. Until then its code (module top-level code, and the timers and
+// callbacks it starts) sees the open connections' data as copies and leaves the
+// connections with the generation still serving them (see Worker.state). Call it
+// once the generation is swapped in; a generation never activated (a failed or
+// checked load) takes no connection.
+func (g *Generation) Activate() { g.serving.Store(true) }
 
 // Stop retires the generation: each worker runs the events already queued to it,
 // clears its intervals, waits up to the event time limit for the promises of
@@ -186,4 +193,10 @@ func (g *Generation) Error(c *hub.Conn, err error) bool {
 // Close queues c's close event.
 func (g *Generation) Close(c *hub.Conn, code int, reason string) bool {
 	return g.pin(c, func(w *Worker, h *Handler) { w.close(h, c, code, reason) })
+}
+
+// CloseClaimed is Close for a caller that has claimed c's close (hub.Conn.ClaimClose):
+// it runs onClose even though the hub has not reported the close yet.
+func (g *Generation) CloseClaimed(c *hub.Conn, code int, reason string) bool {
+	return g.pin(c, func(w *Worker, h *Handler) { w.closeClaimed(h, c, code, reason) })
 }

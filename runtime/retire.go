@@ -14,20 +14,20 @@ import (
 // worker (sdk/net closes the outbound clients the worker created).
 //
 // Hooks run on the worker's loop, in registration order, after the events already
-// queued to it and before it stops, so a hook may still run JavaScript (Fire).
+// queued to it and the drain of those still awaiting something (see drain), and
+// before it stops, so a hook may still run JavaScript (Fire).
 // A hook that panics is logged and the others still run. Call OnRetire on the loop
 // goroutine, typically from a Module.
 func (w *Worker) OnRetire(fn func()) { w.onRetire = append(w.onRetire, fn) }
 
-// Retiring reports whether the worker has begun retiring (its retire hooks are
-// running or have run). A native module refuses to start anything new then, since
-// no hook would undo it. Loop goroutine only.
+// Retiring reports whether the worker has begun retiring (it is draining, or its
+// retire hooks are running or have run). A native module refuses to start anything
+// new then, since no hook would undo it. Loop goroutine only.
 func (w *Worker) Retiring() bool { return w.retiring }
 
 // runRetireHooks runs the retire hooks on the loop and waits for them.
 func (w *Worker) runRetireHooks() {
 	w.Sync(func(*goja.Runtime) error {
-		w.retiring = true
 		for _, fn := range w.onRetire {
 			w.runHook(fn)
 		}

@@ -79,7 +79,7 @@ func (s *Sessions) peek(id string, w *Worker) string {
 		if prev.gen >= w.gen {
 			return ""
 		}
-		if err := prev.Sync(func(*goja.Runtime) error { data = prev.dataJSON(id, nil); return nil }); err == nil {
+		if err := prev.Sync(func(*goja.Runtime) error { data = prev.dataJSON(id, nil, false); return nil }); err == nil {
 			return data
 		}
 		<-prev.retired // it is shutting down: it parks everything before this closes
@@ -121,30 +121,55 @@ func (w *Worker) release(id string) {
 	}
 	delete(w.conns, id)
 	if !st.pending { // a pending state's data is a copy: the owner's stands
-		w.opts.Sessions.park(id, w, w.dataJSON(id, st))
+		w.opts.Sessions.park(id, w, w.dataJSON(id, st, true))
 	}
 }
 
 // dataJSON returns the JSON of the data of connection id as this worker holds it
 // ("" if it holds none). Functions and symbols are left out, as JSON.stringify
 // does; when the data has what JSON.stringify refuses (a reference to an object it
-// is inside of, a BigInt), that is left out too, with the key paths logged, and the
-// rest is kept. It runs on the worker's loop (or after the loop has stopped).
-func (w *Worker) dataJSON(id string, st *connState) string {
+// is inside of, a BigInt), that is left out too, and the rest is kept. With report,
+// what was left out is logged (a hand-over; a copy for loading code is not). It runs
+// on the worker's loop (or after the loop has stopped).
+func (w *Worker) dataJSON(id string, st *connState, report bool) string {
 	if st == nil {
 		if st = w.conns[id]; st == nil || st.pending {
 			return ""
 		}
 	}
+	data := st.obj.Get("data")
+	v, err := w.stringify(goja.Undefined(), data) // the common case, at full speed
+	var dropped string
+	if err != nil {
+		v, err = w.stringify(goja.Undefined(), data, w.rt.ToValue(jsonOnly(&dropped)))
+	}
+	switch {
+	case err != nil:
+		if report {
+			w.log.Warn("conn.data is not JSON and does not survive the reload", "conn", id, "error", err)
+		}
+		return "{}"
+	case dropped != "" && report:
+		w.log.Warn("conn.data: values with no JSON form are left out of the hand-over to the reloaded code", "conn", id, "dropped", dropped)
+	}
+	if goja.IsUndefined(v) {
+		return "{}"
+	}
+	return v.String()
+}
+
+// jsonOnly returns a JSON.stringify replacer that leaves out what has no JSON form
+// (a reference to an object it is inside of, a BigInt, a function, a symbol),
+// adding each one's key path and why to *dropped.
+func jsonOnly(dropped *string) func(goja.FunctionCall) goja.Value {
 	// JSON.stringify writes depth first and calls the replacer with each value and
 	// its holder, so the holder is on the chain of objects being written, and what
 	// follows it on the chain is done with: a value already on the chain is a cycle.
 	var (
-		chain   []*goja.Object // the holder and its ancestors, outermost (stringify's wrapper) first
-		keys    []string       // keys[i] is the key of chain[i+1] in chain[i]
-		dropped string         // the key paths left out, with why
+		chain []*goja.Object // the holder and its ancestors, outermost (stringify's wrapper) first
+		keys  []string       // keys[i] is the key of chain[i+1] in chain[i]
 	)
-	replacer := func(call goja.FunctionCall) goja.Value {
+	return func(call goja.FunctionCall) goja.Value {
 		holder, _ := call.This.(*goja.Object)
 		key, v := call.Argument(0).String(), call.Argument(1)
 		i := len(chain) - 1
@@ -196,37 +221,22 @@ func (w *Worker) dataJSON(id string, st *connState) string {
 		if i > 0 { // else v is conn.data itself
 			step(chain[i], key)
 		}
-		if dropped != "" {
-			dropped += ", "
+		if *dropped != "" {
+			*dropped += ", "
 		}
-		dropped += path + " (" + why + ")"
+		*dropped += path + " (" + why + ")"
 		return goja.Undefined()
 	}
-	data := st.obj.Get("data")
-	v, err := w.stringify(goja.Undefined(), data) // the common case, at full speed
-	if err != nil {
-		v, err = w.stringify(goja.Undefined(), data, w.rt.ToValue(replacer))
-	}
-	if err != nil {
-		w.log.Warn("conn.data is not JSON and does not survive the reload", "conn", id, "error", err)
-		return "{}"
-	}
-	if dropped != "" {
-		w.log.Warn("conn.data: values with no JSON form are left out of the hand-over to the reloaded code", "conn", id, "dropped", dropped)
-	}
-	if goja.IsUndefined(v) {
-		return "{}"
-	}
-	return v.String()
 }
 
-// retire runs the retire hooks (after the events already queued), lets the events
-// still awaiting something finish (drain), stops the worker after running the events
-// queued meanwhile, then parks the state of every connection it holds for the next
-// generation.
+// retire lets the events already queued run and those still awaiting something
+// finish (drain), runs the retire hooks (which close what the worker opened, such
+// as outbound clients), stops the worker after running the events queued meanwhile,
+// then parks the state of every connection it holds for the next generation.
 func (w *Worker) retire() {
-	w.runRetireHooks()
+	w.Sync(func(*goja.Runtime) error { w.retiring = true; return nil }) // nothing new starts
 	w.drain()
+	w.runRetireHooks()
 	w.loop.Terminate()
 	w.limit.Stop()
 	for id := range w.conns {

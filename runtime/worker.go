@@ -7,6 +7,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dop251/goja"
@@ -95,7 +96,7 @@ type Worker struct {
 	retired   chan struct{}              // closed once the worker has stopped and parked its connections
 	onRetire  []func()                   // retire hooks, in registration order (see OnRetire)
 	retiring  bool                       // set once the retire hooks start
-	loading   bool                       // the generation's handlers are being loaded (see state)
+	serving   *atomic.Bool               // the generation serves (Activate): until then, see state
 	unsettled int                        // event and request promises not settled yet (see settle)
 	drained   chan struct{}              // closed when unsettled reaches 0 while retiring
 	intervals map[*eventloop.Interval]struct{}
@@ -110,9 +111,10 @@ type Worker struct {
 }
 
 // newWorker starts a worker for the project in dir and sets up its globals.
-func newWorker(p *endpoints.Project, slot int, gen uint64, opts Options) (*Worker, error) {
+func newWorker(p *endpoints.Project, slot int, gen uint64, opts Options, serving *atomic.Bool) (*Worker, error) {
 	w := &Worker{
 		gen:       gen,
+		serving:   serving,
 		slot:      slot,
 		of:        opts.Workers,
 		project:   p.Name,
@@ -183,7 +185,9 @@ func (w *Worker) setup(rt *goja.Runtime) error {
 // nameNatives gives the Go functions set on obj (and on the objects it holds, depth
 // levels down) the names they are set under: goja names a Go function after its Go
 // symbol ("github.com/blimp/blimp/runtime.(*Worker).newConnProto.func3"), which
-// would show in JavaScript stack traces and errors.
+// would show in JavaScript stack traces and errors. Reading the properties runs
+// accessors (the connection prototype's lazy headers and query, with the prototype
+// as this): they must cope.
 func nameNatives(rt *goja.Runtime, obj *goja.Object, depth int) {
 	for _, key := range obj.Keys() {
 		v, ok := obj.Get(key).(*goja.Object)

@@ -281,3 +281,44 @@ func TestParkedClientPingsAreAnsweredWithoutWaking(t *testing.T) {
 		t.Fatal("no echo after the pings")
 	}
 }
+
+// A client that floods pings and never reads costs one pong writer, not one
+// goroutine per ping.
+func TestParkedPingFloodIsBounded(t *testing.T) {
+	s := startPark(t, func(c *config.Config) {
+		c.Server.PingInterval.Duration = time.Minute
+		c.Server.PongTimeout.Duration = time.Minute
+	})
+	var raw net.Conn
+	d := websocket.Dialer{NetDial: func(network, addr string) (net.Conn, error) {
+		c, err := net.Dial(network, addr)
+		if tc, ok := c.(*net.TCPConn); ok {
+			tc.SetReadBuffer(4096) // pongs pile up unread: the server's writes block
+		}
+		raw = c
+		return c, err
+	}}
+	ws, _, err := d.Dial(s.url("echo"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	s.waitParked(t, 1)
+	before := runtime.NumGoroutine()
+	ping := append([]byte{0x89, 0x80 | 125, 1, 2, 3, 4}, make([]byte, 125)...)
+	go func() {
+		for range 2000 {
+			if _, err := raw.Write(ping); err != nil {
+				return
+			}
+		}
+	}()
+	peak := before
+	for end := time.Now().Add(time.Second); time.Now().Before(end); time.Sleep(time.Millisecond) {
+		peak = max(peak, runtime.NumGoroutine())
+	}
+	t.Logf("goroutines: before %d, peak %d", before, peak)
+	if grown := peak - before; grown > 20 {
+		t.Fatalf("goroutines grew by %d while one client flooded pings, want a bounded few", grown)
+	}
+}

@@ -462,3 +462,72 @@ func TestReloadRetriesProjectRefusedForConflict(t *testing.T) {
 		t.Fatalf("got %q, want c2's reply", got)
 	}
 }
+
+// The drain covers every event, not only replies: an async onOpen awaiting something
+// when its project reloads still finishes in the old code.
+func TestReloadLetsAsyncOnOpenFinish(t *testing.T) {
+	root := t.TempDir()
+	wstest.WriteFiles(t, root, map[string]string{
+		"app/t.websocket": `{"handler": "app/t", "endpoint": "t"}`,
+		"app/t.js": `
+const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+export async function onOpen(conn) { conn.send("opening"); await wait(300); conn.send("welcome"); }
+export function onMessage(m) { return "echo " + m; }`,
+	})
+	s := start(t, root, func(c *config.Config) { c.Projects.Watch = false })
+	c := s.dial(t, "t")
+	c.Expect("opening") // the old code's onOpen is awaiting
+	if err := s.LoadProject("app"); err != nil {
+		t.Fatal(err)
+	}
+	c.Expect("welcome")
+}
+
+// With several workers, code of the new generation that runs before the swap
+// (worker 0's timers while worker 1 still loads) never takes a connection from the
+// generation serving it: no event loses conn.data.
+func TestReloadMultiWorkerLoadWindow(t *testing.T) {
+	const handler = `
+import { websockets } from "sdk/net";
+const version = %q;
+setTimeout(() => { for (const c of websockets.getConnections("t")) { void c.data; } }, 0);
+const until = Date.now() + %d;
+while (Date.now() < until) {}
+export function onMessage(m, conn) {
+	conn.data.n = (conn.data.n || 0) + 1;
+	return version + ":" + conn.data.n;
+}`
+	root := t.TempDir()
+	wstest.WriteFiles(t, root, map[string]string{
+		"app/t.websocket": `{"handler": "app/t", "endpoint": "t"}`,
+		"app/t.js":        fmt.Sprintf(handler, "one", 0),
+	})
+	s := start(t, root, func(c *config.Config) { c.Runtime.Workers = 2; c.Projects.Watch = false })
+	clients := []*wstest.Client{s.dial(t, "t"), s.dial(t, "t")}
+	counts := []int{0, 0}
+	ask := func() {
+		for i, c := range clients {
+			counts[i]++
+			got := c.Ask("x")
+			if _, n, _ := strings.Cut(got, ":"); n != fmt.Sprint(counts[i]) {
+				t.Fatalf("client %d: got %q, want count %d (conn.data lost)", i, got, counts[i])
+			}
+		}
+	}
+	ask()
+	wstest.WriteFiles(t, root, map[string]string{"app/t.js": fmt.Sprintf(handler, "two", 400)})
+	done := make(chan error, 1)
+	go func() { done <- s.LoadProject("app") }()
+	for loaded := false; !loaded; {
+		ask()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			loaded = true
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	ask()
+}

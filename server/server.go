@@ -84,6 +84,8 @@ type Status struct {
 	Endpoints  []string  `json:"endpoints"`
 	Error      string    `json:"error,omitempty"`
 	Warnings   []string  `json:"warnings,omitempty"`
+
+	taken bool // Error is another project serving one of its endpoints or paths
 }
 
 // New opens the store at data.path and returns a server for cfg that serves
@@ -183,25 +185,29 @@ func (s *Server) Load() error {
 // project folder is gone, the project is retired. If loading fails, the previous
 // generation (if any) keeps serving and the error is returned and logged.
 //
-// When the change frees an endpoint or path, the projects whose last load failed
-// are loaded again: one refused because it claimed the same endpoint may load now.
+// When the change frees an endpoint or path, the projects refused because another
+// project served one of theirs are loaded again (and so on, while loading them
+// frees more).
 func (s *Server) LoadProject(name string) error {
 	freed, err := s.loadProject(name)
-	if freed {
-		for _, other := range s.failedProjects() {
-			s.loadProject(other) // it takes routes, so it frees none
+	for freed {
+		freed = false
+		for _, other := range s.refusedProjects() {
+			f, _ := s.loadProject(other)
+			freed = freed || f
 		}
 	}
 	return err
 }
 
-// failedProjects names the projects whose last load failed.
-func (s *Server) failedProjects() []string {
+// refusedProjects names the projects whose last load failed because another
+// project serves one of their endpoint names or paths.
+func (s *Server) refusedProjects() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var names []string
 	for name, st := range s.status {
-		if st.Error != "" {
+		if st.taken {
 			names = append(names, name)
 		}
 	}
@@ -227,7 +233,7 @@ func (s *Server) loadProject(name string) (freed bool, err error) {
 	gen, table, err := s.build(name)
 	st.LoadedAt = time.Now()
 	if err != nil {
-		st.Error = err.Error()
+		st.Error, st.taken = err.Error(), errors.Is(err, endpoints.ErrTaken)
 		s.status[name] = st
 		s.log.Error("project not loaded", "project", name, "error", err)
 		return false, fmt.Errorf("project %q: %w", name, err)
@@ -236,9 +242,10 @@ func (s *Server) loadProject(name string) (freed bool, err error) {
 	next := &routing{table: table, gens: copyGens(cur.gens)}
 	next.gens[name] = gen
 	s.routes.Store(next)
+	gen.Activate()
 
 	st.Generation++
-	st.Error = ""
+	st.Error, st.taken = "", false
 	st.Warnings = append(slices.Clip(gen.Project.Warnings), gen.Warnings...)
 	st.Endpoints = endpointNames(gen.Project)
 	s.status[name] = st
@@ -321,7 +328,9 @@ func (s *Server) closeRemoved(old *runtime.Generation, next *endpoints.Project) 
 		}
 		for _, c := range s.hub.Connections(d.Endpoint) {
 			c.Close(websocket.CloseGoingAway, reason)
-			old.Close(c, websocket.CloseGoingAway, reason)
+			if c.ClaimClose() && !old.CloseClaimed(c, websocket.CloseGoingAway, reason) {
+				s.opts.Sessions.Drop(c.ID)
+			}
 		}
 	}
 	return freed
@@ -516,10 +525,11 @@ func (r router) Error(c *hub.Conn, err error) {
 }
 
 // Close runs onClose in the current generation. A connection whose endpoint was
-// removed has no handler left to run: only its parked state is dropped.
+// removed had its onClose run by the old generation (closeRemoved claimed it), which
+// forgets its state too; else, with no handler left, only its state is dropped.
 func (r router) Close(c *hub.Conn, code int, reason string) {
-	if !r.offer(c.Project, func(g *runtime.Generation) bool { return g.Close(c, code, reason) }) {
-		r.s.opts.Sessions.Drop(c.ID)
+	if !r.offer(c.Project, func(g *runtime.Generation) bool { return g.Close(c, code, reason) }) && c.ClaimClose() {
+		r.s.opts.Sessions.Drop(c.ID) // else the generation that claimed it forgets it
 	}
 }
 
