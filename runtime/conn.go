@@ -19,17 +19,20 @@ type connState struct {
 	pending bool
 }
 
-// newConnProto builds the prototype shared by every connection object of the worker:
-// its methods find the connection through the hub by the object's id.
+// newConnProto builds the prototype shared by every connection object of the worker.
+// A connection object holds only its *hub.Conn (under a hidden symbol) and, once
+// used, its data, headers and query: what every connection has alike (its metadata
+// and methods) lives here, so an idle connection costs little. The methods find the
+// live connection through the hub by id (none once it is closed).
 func (w *Worker) newConnProto() *goja.Object {
 	rt := w.rt
 	proto := rt.NewObject()
 	this := func(call goja.FunctionCall) *hub.Conn {
-		id := call.This.ToObject(rt).Get("id")
-		if id == nil {
+		c := w.connOf(call.This)
+		if c == nil {
 			w.Throw(errors.New("not a connection object"))
 		}
-		return w.opts.Hub.Get(id.String())
+		return w.opts.Hub.Get(c.ID)
 	}
 	proto.Set("send", func(call goja.FunctionCall) goja.Value {
 		c := this(call)
@@ -70,31 +73,89 @@ func (w *Worker) newConnProto() *goja.Object {
 		}
 		return rt.NewArray(vals...)
 	})
-	// headers and query cost a couple of kilobytes per connection, so they are made
-	// when a handler first reads them and then kept on the connection object.
-	lazy := func(name string, build func(c *hub.Conn) *goja.Object) {
-		get := rt.ToValue(func(call goja.FunctionCall) goja.Value {
-			obj := call.This.ToObject(rt)
-			sym := obj.GetSymbol(w.connSym)
-			if sym == nil {
-				return goja.Undefined() // not a connection object (the prototype itself, say)
+	// The metadata, read from the connection.
+	meta := func(name string, get func(c *hub.Conn) any) {
+		getter := rt.ToValue(func(call goja.FunctionCall) goja.Value {
+			if c := w.connOf(call.This); c != nil {
+				return rt.ToValue(get(c))
 			}
-			c, ok := sym.Export().(*hub.Conn)
-			if !ok {
+			return goja.Undefined() // not a connection object (the prototype itself, say)
+		})
+		proto.DefineAccessorProperty(name, getter, nil, goja.FLAG_FALSE, goja.FLAG_TRUE)
+	}
+	meta("id", func(c *hub.Conn) any { return c.ID })
+	meta("endpoint", func(c *hub.Conn) any { return c.Endpoint })
+	meta("remoteAddress", func(c *hub.Conn) any { return c.RemoteAddr })
+	meta("openedAt", func(c *hub.Conn) any { return c.OpenedAt.UnixMilli() })
+	// data, headers and query are made when a handler first reads them and then kept
+	// on the connection object (headers and query cost a couple of kilobytes); data
+	// may also be assigned.
+	lazy := func(name string, build func(c *hub.Conn) goja.Value, writable bool) {
+		get := rt.ToValue(func(call goja.FunctionCall) goja.Value {
+			c := w.connOf(call.This)
+			if c == nil {
 				return goja.Undefined()
 			}
 			v := build(c)
-			obj.DefineDataProperty(name, v, goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_TRUE)
+			w.setOwn(call.This, name, v, writable)
 			return v
 		})
-		proto.DefineAccessorProperty(name, get, nil, goja.FLAG_FALSE, goja.FLAG_TRUE)
+		var set goja.Value
+		if writable {
+			set = rt.ToValue(func(call goja.FunctionCall) goja.Value {
+				if w.connOf(call.This) != nil {
+					w.setOwn(call.This, name, call.Argument(0), true)
+				}
+				return goja.Undefined()
+			})
+		}
+		proto.DefineAccessorProperty(name, get, set, goja.FLAG_FALSE, goja.FLAG_TRUE)
 	}
-	lazy("headers", func(c *hub.Conn) *goja.Object { return firstValues(rt, c.Header, true) })
-	lazy("query", func(c *hub.Conn) *goja.Object { return firstValues(rt, c.Query, false) })
+	lazy("data", func(*hub.Conn) goja.Value { return rt.NewObject() }, true)
+	lazy("headers", func(c *hub.Conn) goja.Value { return firstValues(rt, c.Header, true) }, false)
+	lazy("query", func(c *hub.Conn) goja.Value { return firstValues(rt, c.Query, false) }, false)
 	proto.Set("toString", func(call goja.FunctionCall) goja.Value {
 		return call.This.ToObject(rt).Get("id")
 	})
+	// JSON.stringify(conn) shows what the object stands for, as when these were its
+	// own properties.
+	proto.Set("toJSON", func(call goja.FunctionCall) goja.Value {
+		o, c := call.This.ToObject(rt), w.connOf(call.This)
+		if c == nil {
+			return goja.Undefined()
+		}
+		out := rt.NewObject()
+		for _, k := range []string{"id", "endpoint", "remoteAddress", "openedAt", "data"} {
+			out.Set(k, o.Get(k))
+		}
+		return out
+	})
 	return proto
+}
+
+// connOf returns the connection a connection object stands for, or nil if v is not
+// one.
+func (w *Worker) connOf(v goja.Value) *hub.Conn {
+	o, ok := v.(*goja.Object)
+	if !ok {
+		return nil
+	}
+	sym := o.GetSymbol(w.connSym)
+	if sym == nil {
+		return nil
+	}
+	c, _ := sym.Export().(*hub.Conn)
+	return c
+}
+
+// setOwn makes v the own property name of the connection object o, shadowing the
+// prototype's accessor.
+func (w *Worker) setOwn(o goja.Value, name string, v goja.Value, writable bool) {
+	flag := goja.FLAG_FALSE
+	if writable {
+		flag = goja.FLAG_TRUE
+	}
+	o.ToObject(w.rt).DefineDataProperty(name, v, flag, flag, goja.FLAG_TRUE)
 }
 
 // maxRoomName bounds a room name in bytes.
@@ -155,18 +216,8 @@ func (w *Worker) newConnObject(c *hub.Conn) *goja.Object {
 	rt := w.rt
 	o := rt.NewObject()
 	o.SetPrototype(w.connProto)
-	for _, p := range []struct {
-		name string
-		v    any
-	}{
-		{"id", c.ID}, {"endpoint", c.Endpoint}, {"remoteAddress", c.RemoteAddr},
-		{"openedAt", c.OpenedAt.UnixMilli()},
-	} {
-		o.DefineDataProperty(p.name, rt.ToValue(p.v), goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_TRUE)
-	}
-	// headers and query are built on first use (see newConnProto), from c.
+	// Everything else comes from c through the prototype (see newConnProto).
 	o.DefineDataPropertySymbol(w.connSym, rt.ToValue(c), goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_FALSE)
-	o.Set("data", rt.NewObject())
 	return o
 }
 

@@ -1,12 +1,15 @@
 package server
 
 import (
+	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/blimp/blimp/config"
 	"github.com/blimp/blimp/internal/wstest"
 )
 
@@ -298,4 +301,52 @@ export function onMessage(m, conn) {
 			t.Errorf("no %q in:\n%s", want, got)
 		}
 	}
+}
+
+// The connection object: metadata and methods from its prototype, data made on
+// first use or assigned whole, JSON showing what it stands for; all of it in
+// onClose too, and an assigned data surviving a reload.
+func TestConnObjectShape(t *testing.T) {
+	root := t.TempDir()
+	const handler = `
+import { websockets } from "sdk/net";
+const version = %q;
+export function onMessage(m, conn) {
+	if (m === "assign") { conn.data = { assigned: true }; return "ok"; }
+	if (m === "json") return JSON.stringify(conn);
+	return [version, typeof conn.id, conn.endpoint, typeof conn.remoteAddress, typeof conn.openedAt,
+		JSON.stringify(conn.data), String(conn) === conn.id].join(" ");
+}
+export function onClose(conn) {
+	websockets.broadcast("w", "closed " + conn.endpoint + " " + (typeof conn.id) + " " + JSON.stringify(conn.data));
+}`
+	wstest.WriteFiles(t, root, map[string]string{
+		"s/s.websocket": `{"endpoint": "s", "handler": "s/h"}`,
+		"s/w.websocket": `{"endpoint": "w", "handler": "s/w"}`,
+		"s/w.js":        `export const onMessage = (m) => m;`,
+		"s/h.js":        fmt.Sprintf(handler, "one"),
+	})
+	s := start(t, root, func(c *config.Config) { c.Projects.Watch = false })
+	c := s.dial(t, "s")
+	if got := c.Ask("x"); got != "one string s string number {} true" {
+		t.Fatalf("got %q", got)
+	}
+	var j map[string]any
+	if err := json.Unmarshal([]byte(c.Ask("json")), &j); err != nil || j["endpoint"] != "s" || j["id"] == nil || j["openedAt"] == nil || j["remoteAddress"] == nil || j["data"] == nil {
+		t.Fatalf("JSON.stringify(conn): got %v (%v), want id, endpoint, remoteAddress, openedAt and data", j, err)
+	}
+	if got := c.Ask("assign"); got != "ok" {
+		t.Fatalf("got %q", got)
+	}
+	wstest.WriteFiles(t, root, map[string]string{"s/h.js": fmt.Sprintf(handler, "two")})
+	if err := s.LoadProject("s"); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Ask("x"); got != `two string s string number {"assigned":true} true` {
+		t.Fatalf("after a reload: got %q, want the assigned data kept", got)
+	}
+	w := s.dial(t, "w")
+	s.waitConns(t, "w", 1)
+	c.CloseWith(1000, "")
+	w.Expect(`closed s string {"assigned":true}`)
 }
