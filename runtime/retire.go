@@ -35,14 +35,16 @@ func (w *Worker) runRetireHooks() {
 	})
 }
 
-// drain clears the worker's intervals, then waits, up to the event time limit, for
-// the promises of the events and requests already run to settle, so that an async
-// handler that was awaiting something (a timer, the store) when its generation
-// retired still answers. Its setTimeout timers and promise jobs go on meanwhile.
+// drain marks the worker retiring (nothing new starts) and clears its intervals,
+// then waits, up to the event time limit, for the promises of the events and
+// requests already run to settle, so that an async handler that was awaiting
+// something (a timer, the store) when its generation retired still answers. Its
+// setTimeout timers and promise jobs go on meanwhile.
 func (w *Worker) drain() {
 	var wait chan struct{}
 	var n int
 	w.Sync(func(*goja.Runtime) error {
+		w.retiring = true
 		for iv := range w.intervals {
 			w.loop.ClearInterval(iv)
 		}

@@ -234,7 +234,6 @@ func jsonOnly(dropped *string) func(goja.FunctionCall) goja.Value {
 // as outbound clients), stops the worker after running the events queued meanwhile,
 // then parks the state of every connection it holds for the next generation.
 func (w *Worker) retire() {
-	w.Sync(func(*goja.Runtime) error { w.retiring = true; return nil }) // nothing new starts
 	w.drain()
 	w.runRetireHooks()
 	w.loop.Terminate()
