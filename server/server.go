@@ -439,11 +439,13 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, d *endpo
 
 // serveRequest runs the HTTP handler of d for r.
 func (s *Server) serveRequest(w http.ResponseWriter, r *http.Request, d *endpoints.Descriptor) {
-	allowed := d.Methods
-	if slices.Contains(allowed, http.MethodGet) && !slices.Contains(allowed, http.MethodHead) {
-		allowed = append(slices.Clip(allowed), http.MethodHead) // HEAD is served wherever GET is (RFC 9110 9.3.2)
-	}
-	if !slices.Contains(allowed, r.Method) {
+	// HEAD is served wherever GET is (RFC 9110 9.3.2).
+	getOK := slices.Contains(d.Methods, http.MethodGet)
+	if !slices.Contains(d.Methods, r.Method) && !(r.Method == http.MethodHead && getOK) {
+		allowed := d.Methods
+		if getOK && !slices.Contains(allowed, http.MethodHead) {
+			allowed = append(slices.Clip(allowed), http.MethodHead)
+		}
 		w.Header().Set("Allow", strings.Join(allowed, ", "))
 		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": fmt.Sprintf("method %s is not allowed here; use %s", r.Method, strings.Join(allowed, ", "))})
 		return
