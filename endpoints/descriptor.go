@@ -133,47 +133,11 @@ func ParseHTTPDescriptor(file string, data []byte) (*Descriptor, error) {
 var utf8BOM = []byte("\xef\xbb\xbf")
 
 func parse(file string, data []byte, kind string) (*Descriptor, error) {
-	// Positions count from the first character after a byte-order mark, as editors do.
-	data = bytes.TrimPrefix(data, utf8BOM)
-	fail := func(offset int64, format string, args ...any) (*Descriptor, error) {
-		line, col := position(data, offset)
-		return nil, &Error{File: file, Line: line, Col: col, Err: fmt.Errorf(format, args...)}
+	o, err := decodeObject(file, data, "a "+kind+" descriptor is a JSON object like "+exampleOf[kind]+", got %s", "descriptor")
+	if err != nil {
+		return nil, err
 	}
-	if bytes.HasPrefix(data, []byte("\xff\xfe")) || bytes.HasPrefix(data, []byte("\xfe\xff")) {
-		return nil, &Error{File: file, Err: errors.New("the file is UTF-16 text (it starts with a UTF-16 byte-order mark); save it as UTF-8")}
-	}
-	notObject := "a " + kind + " descriptor is a JSON object like " + exampleOf[kind] + ", got %s"
-	var raw map[string]json.RawMessage
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&raw); err != nil {
-		var syn *json.SyntaxError
-		var typ *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &syn):
-			return fail(syn.Offset-1, "invalid JSON: %v", syn) // Offset is just past the bad byte
-		case errors.As(err, &typ):
-			return fail(typ.Offset, notObject, typ.Value)
-		default:
-			return fail(int64(len(data)), "invalid JSON: %v", err)
-		}
-	}
-	if raw == nil {
-		return fail(0, notObject, "null")
-	}
-	if dec.More() {
-		return fail(dec.InputOffset(), "unexpected data after the descriptor object")
-	}
-	// Each problem is an *Error of its own, at the value of the field it is about,
-	// so that every line printed for it names the file.
-	at := valueOffsets(data)
-	var errs []error
-	problem := func(key string, err error) {
-		e := &Error{File: file, Err: err}
-		if offset, ok := at[key]; ok {
-			e.Line, e.Col = position(data, offset)
-		}
-		errs = append(errs, e)
-	}
+	raw, problem := o.raw, o.problem
 	d := &Descriptor{File: file, Kind: kind}
 	str := func(key string, dst *string, required bool) {
 		v, ok := raw[key]
@@ -222,12 +186,8 @@ func parse(file string, data []byte, kind string) (*Descriptor, error) {
 			problem("methods", err)
 		}
 	}
-	switch len(errs) {
-	case 0:
-	case 1:
-		return nil, errs[0]
-	default:
-		return nil, errors.Join(errs...)
+	if err := o.err(); err != nil {
+		return nil, err
 	}
 	for k := range raw {
 		if !fields[kind][k] {
@@ -236,6 +196,70 @@ func parse(file string, data []byte, kind string) (*Descriptor, error) {
 	}
 	sort.Strings(d.Unknown)
 	return d, nil
+}
+
+// jsonObject is the JSON object of a user's file, with the positions of its members'
+// values, collecting the problems found in it, each an *Error of its own at the value
+// of the member it is about (so that every line printed for it names the file).
+type jsonObject struct {
+	file string
+	data []byte
+	raw  map[string]json.RawMessage
+	at   map[string]int64
+	errs []error
+}
+
+// decodeObject reads the JSON object file holds (a leading UTF-8 byte-order mark
+// ignored, as editors do). notObject formats the error for JSON that is not an
+// object, with %s for what it is; what names the object for trailing data.
+func decodeObject(file string, data []byte, notObject, what string) (*jsonObject, error) {
+	// Positions count from the first character after a byte-order mark, as editors do.
+	data = bytes.TrimPrefix(data, utf8BOM)
+	fail := func(offset int64, format string, args ...any) (*jsonObject, error) {
+		line, col := position(data, offset)
+		return nil, &Error{File: file, Line: line, Col: col, Err: fmt.Errorf(format, args...)}
+	}
+	if bytes.HasPrefix(data, []byte("\xff\xfe")) || bytes.HasPrefix(data, []byte("\xfe\xff")) {
+		return nil, &Error{File: file, Err: errors.New("the file is UTF-16 text (it starts with a UTF-16 byte-order mark); save it as UTF-8")}
+	}
+	var raw map[string]json.RawMessage
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&raw); err != nil {
+		var syn *json.SyntaxError
+		var typ *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &syn):
+			return fail(syn.Offset-1, "invalid JSON: %v", syn) // Offset is just past the bad byte
+		case errors.As(err, &typ):
+			return fail(typ.Offset, notObject, typ.Value)
+		default:
+			return fail(int64(len(data)), "invalid JSON: %v", err)
+		}
+	}
+	if raw == nil {
+		return fail(0, notObject, "null")
+	}
+	if dec.More() {
+		return fail(dec.InputOffset(), "unexpected data after the %s object", what)
+	}
+	return &jsonObject{file: file, data: data, raw: raw, at: valueOffsets(data)}, nil
+}
+
+// problem records err about the member key.
+func (o *jsonObject) problem(key string, err error) {
+	e := &Error{File: o.file, Err: err}
+	if offset, ok := o.at[key]; ok {
+		e.Line, e.Col = position(o.data, offset)
+	}
+	o.errs = append(o.errs, e)
+}
+
+// err returns the problems recorded, joined, or nil.
+func (o *jsonObject) err() error {
+	if len(o.errs) == 1 {
+		return o.errs[0]
+	}
+	return errors.Join(o.errs...)
 }
 
 // valueOffsets returns the byte offset in data of the value of each member of the

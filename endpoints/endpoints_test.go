@@ -433,3 +433,79 @@ func checkNamesFile(t *testing.T, err error, file string) {
 		}
 	}
 }
+
+func TestParseSettings(t *testing.T) {
+	for _, tc := range []struct {
+		name, json string
+		want       Settings
+		warnings   int
+		wantErr    string
+	}{
+		{"empty object", `{}`, Settings{}, 0, ""},
+		{"workers", `{"workers": 4}`, Settings{Workers: 4}, 0, ""},
+		{"unknown field", `{"workers": 2, "wrokers": 3}`, Settings{Workers: 2}, 1, ""},
+		{"zero workers", `{"workers": 0}`, Settings{}, 0, `blimp.json:1:13: "workers" must be a whole number from 1 to 64`},
+		{"too many", "{\n  \"workers\": 65\n}", Settings{}, 0, `blimp.json:2:14: "workers" must be a whole number from 1 to 64`},
+		{"fraction", `{"workers": 1.5}`, Settings{}, 0, `"workers" must be a whole number`},
+		{"string", `{"workers": "2"}`, Settings{}, 0, `"workers" must be a whole number`},
+		{"not an object", `[1]`, Settings{}, 0, `blimp.json:1:2: a project's blimp.json is a JSON object like {"workers": 2}, got array`},
+		{"bad JSON", `{"workers": }`, Settings{}, 0, "blimp.json:1:13: invalid JSON"},
+		{"trailing data", `{} {}`, Settings{}, 0, "unexpected data after the settings object"},
+		{"byte-order mark", "\xef\xbb\xbf{\"workers\": 3}", Settings{Workers: 3}, 0, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, warnings, err := ParseSettings("blimp.json", []byte(tc.json))
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("got %v, want an error containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tc.want || len(warnings) != tc.warnings {
+				t.Fatalf("got %+v, warnings %q, error %v; want %+v and %d warnings", got, warnings, err, tc.want, tc.warnings)
+			}
+		})
+	}
+}
+
+func TestScanProjectReadsSettings(t *testing.T) {
+	root := t.TempDir()
+	wstest.WriteFiles(t, root, map[string]string{
+		"p/blimp.json":     `{"workers": 3, "note": "x"}`,
+		"p/lib/blimp.json": `not read: only the project folder's own counts`,
+		"p/e.websocket":    `{"endpoint": "e", "handler": "p/e"}`,
+		"p/e.js":           `export const onMessage = (m) => m;`,
+		"bad/blimp.json":   `{"workers": -1}`,
+	})
+	p, err := ScanProject(root, "p")
+	if err != nil || p.Settings.Workers != 3 || len(p.Warnings) != 1 || !strings.Contains(p.Warnings[0], `unknown field "note"`) {
+		t.Fatalf("got %+v, %v; want 3 workers and a warning for note", p, err)
+	}
+	if _, err := ScanProject(root, "bad"); err == nil || !strings.Contains(err.Error(), "bad/blimp.json:1:13:") {
+		t.Fatalf("got %v, want the bad blimp.json with its position", err)
+	}
+}
+
+// FuzzParseSettings: any input is settings within bounds or an error naming the file.
+func FuzzParseSettings(f *testing.F) {
+	for _, s := range []string{`{}`, `{"workers": 2}`, `{"workers": 1e3}`, `{"workers": null}`, `[]`, `{"a":1,"workers":64}`, "\xef\xbb\xbf{}"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, warnings, err := ParseSettings("blimp.json", data)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "blimp.json") {
+				t.Fatalf("error %q does not start with the file name", err)
+			}
+			return
+		}
+		if s.Workers < 0 || s.Workers > MaxWorkers {
+			t.Fatalf("workers %d out of bounds", s.Workers)
+		}
+		for _, w := range warnings {
+			if !strings.HasPrefix(w, "blimp.json: ") {
+				t.Fatalf("warning %q does not start with the file name", w)
+			}
+		}
+	})
+}

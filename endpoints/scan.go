@@ -28,6 +28,8 @@ type Project struct {
 	// Descriptors are the valid descriptors, WebSocket endpoints first (sorted by
 	// endpoint), then HTTP handlers (sorted by path).
 	Descriptors []*Descriptor
+	// Settings are what the project asks for in its blimp.json (SettingsFile), if any.
+	Settings Settings
 	// Warnings are problems that do not stop the project (unknown descriptor fields).
 	Warnings []string
 }
@@ -116,10 +118,25 @@ func parent(dir string) string {
 	return filepath.Dir(clean)
 }
 
+// readSettings reads the project's blimp.json at path.
+func (p *Project) readSettings(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return &Error{File: path, Err: err}
+	}
+	settings, warnings, err := ParseSettings(path, data)
+	if err != nil {
+		return err
+	}
+	p.Settings = settings
+	p.Warnings = append(p.Warnings, warnings...)
+	return nil
+}
+
 // ScanProject reads every descriptor (.websocket and .http) of the project folder
-// root/name and resolves
-// their handlers. It returns the project and all problems found, joined; a project
-// with problems must not be served.
+// root/name and resolves their handlers, and reads the project's blimp.json if it
+// has one. It returns the project and all problems found, joined; a project with
+// problems must not be served.
 func ScanProject(root, name string) (*Project, error) {
 	dir := filepath.Join(root, name)
 	p := &Project{Name: name, Dir: dir}
@@ -133,6 +150,12 @@ func ScanProject(root, name string) (*Project, error) {
 		if d.IsDir() {
 			if path != dir && Skip(d.Name()) {
 				return filepath.SkipDir
+			}
+			return nil
+		}
+		if path == filepath.Join(dir, SettingsFile) {
+			if err := p.readSettings(path); err != nil {
+				errs = append(errs, err)
 			}
 			return nil
 		}

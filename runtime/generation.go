@@ -35,6 +35,9 @@ type Generation struct {
 // load, every worker is stopped and the errors (naming file, line and column) are
 // returned.
 func Start(p *endpoints.Project, opts Options) (*Generation, error) {
+	if p.Settings.Workers > 0 {
+		opts.Workers = p.Settings.Workers // the project asks for its own number
+	}
 	if opts.Workers < 1 {
 		opts.Workers = 1
 	}

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -81,4 +83,55 @@ func TestRunWarnsAboutStrayDescriptors(t *testing.T) {
 		"app/h.websocket": `{"endpoint": "h", "handler": "app/h"}`,
 	})
 	s.log.WaitForLine(t, "stray.websocket: not served: a descriptor directly in the projects root")
+}
+
+// A project asks for its own number of workers in blimp.json: its connections are
+// pinned to them by slot (module state is per worker), other projects keep the
+// server's default, and a bad blimp.json keeps the project from loading with the
+// file's position.
+func TestProjectWorkersSetting(t *testing.T) {
+	// Each worker loads the module on its own: its instance id tells the workers apart.
+	handler := `const instance = crypto.randomUUID(); export const onMessage = (m, conn) => conn.id + " " + instance;`
+	s := startFiles(t, map[string]string{
+		"many/blimp.json":    `{"workers": 2}`,
+		"many/m.websocket":   `{"endpoint": "m", "handler": "many/c"}`,
+		"many/c.js":          handler,
+		"one/o.websocket":    `{"endpoint": "o", "handler": "one/c"}`,
+		"one/c.js":           handler,
+		"broken/blimp.json":  `{"workers": 100}`,
+		"broken/b.websocket": `{"endpoint": "b", "handler": "broken/c"}`,
+		"broken/c.js":        handler,
+	})
+	// instances dials endpoint until both slot parities (the worker of a connection
+	// is its slot, its hex id, modulo 2) are seen, and maps each parity to the module
+	// instances that answered.
+	instances := func(endpoint string) map[uint64]map[string]bool {
+		seen := map[uint64]map[string]bool{}
+		for i := 0; i < 64 && len(seen) < 2; i++ {
+			id, instance, _ := strings.Cut(s.dial(t, endpoint).Ask("x"), " ")
+			slot, err := strconv.ParseUint(id, 16, 64)
+			if err != nil {
+				t.Fatalf("connection id %q is not the hex slot", id)
+			}
+			if seen[slot%2] == nil {
+				seen[slot%2] = map[string]bool{}
+			}
+			seen[slot%2][instance] = true
+		}
+		if len(seen) < 2 {
+			t.Fatalf("64 connections to %s all had one slot parity", endpoint)
+		}
+		return seen
+	}
+	many := instances("m")
+	if len(many[0]) != 1 || len(many[1]) != 1 || fmt.Sprint(many[0]) == fmt.Sprint(many[1]) {
+		t.Fatalf("project with 2 workers: got instances by worker %v, want one per worker, two in all", many)
+	}
+	one := instances("o")
+	if len(one[0]) != 1 || fmt.Sprint(one[0]) != fmt.Sprint(one[1]) {
+		t.Fatalf("project with the default worker: got instances %v, want one for all", one)
+	}
+	if st := statusOf(s.Server, "broken"); !strings.Contains(st.Error, "blimp.json:1:13:") || !strings.Contains(st.Error, `"workers" must be a whole number from 1 to 64`) {
+		t.Fatalf("broken: got status error %q, want the blimp.json problem with its position", st.Error)
+	}
 }
