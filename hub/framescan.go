@@ -46,8 +46,7 @@ type frameScanner struct {
 	drop    bool     // the current frame is a ping or a pong
 	ping    bool     // the current frame is a ping
 
-	pingData [125]byte // the current ping's payload so far, masked
-	pingLen  int       // how much of it
+	pingData []byte // the current ping's payload so far, masked (made at the first ping)
 	pong     []byte    // the unmasked payload of the last ping not yet answered, or nil
 
 	emitted  uint64 // bytes passed on so far
@@ -95,7 +94,10 @@ func (s *frameScanner) scan(p []byte) (n int, controls int, err error) {
 				}
 			}
 			if s.hlen == s.need {
-				s.payload, s.pingLen = true, 0
+				s.payload, s.pingData = true, s.pingData[:0]
+				if s.ping && s.pingData == nil {
+					s.pingData = make([]byte, 0, 125)
+				}
 				switch len7 := s.hdr[1] & 0x7f; len7 {
 				case 126:
 					s.remain = uint64(binary.BigEndian.Uint16(s.hdr[2:4]))
@@ -119,7 +121,7 @@ func (s *frameScanner) scan(p []byte) (n int, controls int, err error) {
 			copy(p[w:], p[i:i+k])
 			w += k
 		case s.ping: // a control frame's payload is at most 125 bytes (checked above)
-			s.pingLen += copy(s.pingData[s.pingLen:], p[i:i+k])
+			s.pingData = append(s.pingData, p[i:i+k]...)
 		}
 		i += k
 		s.remain -= uint64(k)
@@ -139,8 +141,8 @@ func (s *frameScanner) endFrame(w int) int {
 		s.controls++
 		if s.ping {
 			mask := s.hdr[2:6] // a control frame has a 7-bit length: the key follows it
-			s.pong = make([]byte, s.pingLen)
-			for i, b := range s.pingData[:s.pingLen] {
+			s.pong = make([]byte, len(s.pingData))
+			for i, b := range s.pingData {
 				s.pong[i] = b ^ mask[i%4]
 			}
 		}
