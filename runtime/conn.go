@@ -117,9 +117,9 @@ func (w *Worker) newConnProto() *goja.Object {
 	proto.Set("toString", func(call goja.FunctionCall) goja.Value {
 		return call.This.ToObject(rt).Get("id")
 	})
-	// JSON.stringify(conn) shows what the object stands for, as when these were its
-	// own properties.
-	proto.Set("toJSON", func(call goja.FunctionCall) goja.Value {
+	// JSON.stringify(conn) shows what the object stands for, as when the metadata were
+	// its own properties: them, its data, and what the handler set on it.
+	toJSON := rt.ToValue(func(call goja.FunctionCall) goja.Value {
 		o, c := call.This.ToObject(rt), w.connOf(call.This)
 		if c == nil {
 			return goja.Undefined()
@@ -128,8 +128,14 @@ func (w *Worker) newConnProto() *goja.Object {
 		for _, k := range []string{"id", "endpoint", "remoteAddress", "openedAt", "data"} {
 			out.Set(k, o.Get(k))
 		}
+		for _, k := range o.Keys() {
+			if k != "data" {
+				out.Set(k, o.Get(k))
+			}
+		}
 		return out
 	})
+	proto.DefineDataProperty("toJSON", toJSON, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE)
 	return proto
 }
 

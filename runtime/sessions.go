@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"slices"
 	"sync"
 
 	"github.com/dop251/goja"
@@ -126,7 +127,7 @@ func (w *Worker) release(id string) {
 }
 
 // dataJSON returns the JSON of the data of connection id as this worker holds it
-// ("" if it holds none). Functions and symbols are left out, as JSON.stringify
+// ("" if it holds none, or the connection's data was never made). Functions and symbols are left out, as JSON.stringify
 // does; when the data has what JSON.stringify refuses (a reference to an object it
 // is inside of, a BigInt), that is left out too, and the rest is kept. With report,
 // what was left out is logged (a hand-over; a copy for loading code is not). It runs
@@ -136,6 +137,9 @@ func (w *Worker) dataJSON(id string, st *connState, report bool) string {
 		if st = w.conns[id]; st == nil || st.pending {
 			return ""
 		}
+	}
+	if !slices.Contains(st.obj.Keys(), "data") {
+		return "" // never made (see newConnProto): nothing to hand over
 	}
 	data := st.obj.Get("data")
 	v, err := w.stringify(goja.Undefined(), data) // the common case, at full speed

@@ -313,7 +313,9 @@ import { websockets } from "sdk/net";
 const version = %q;
 export function onMessage(m, conn) {
 	if (m === "assign") { conn.data = { assigned: true }; return "ok"; }
-	if (m === "json") return JSON.stringify(conn);
+	if (m === "json") { conn.nick = "ada"; return JSON.stringify(conn); }
+	if (m === "keys") return JSON.stringify(Object.keys(conn));
+	if (m === "copy") { try { websockets.send({ ...conn }, "x"); return "sent"; } catch (e) { return e.message; } }
 	return [version, typeof conn.id, conn.endpoint, typeof conn.remoteAddress, typeof conn.openedAt,
 		JSON.stringify(conn.data), String(conn) === conn.id].join(" ");
 }
@@ -331,9 +333,17 @@ export function onClose(conn) {
 	if got := c.Ask("x"); got != "one string s string number {} true" {
 		t.Fatalf("got %q", got)
 	}
+	// A connection whose handler never touched data has none, across a reload too.
+	lazy := s.dial(t, "s")
+	if got := lazy.Ask("keys"); got != "[]" {
+		t.Fatalf("Object.keys of a fresh connection: got %s, want []", got)
+	}
 	var j map[string]any
-	if err := json.Unmarshal([]byte(c.Ask("json")), &j); err != nil || j["endpoint"] != "s" || j["id"] == nil || j["openedAt"] == nil || j["remoteAddress"] == nil || j["data"] == nil {
-		t.Fatalf("JSON.stringify(conn): got %v (%v), want id, endpoint, remoteAddress, openedAt and data", j, err)
+	if err := json.Unmarshal([]byte(c.Ask("json")), &j); err != nil || j["endpoint"] != "s" || j["id"] == nil || j["openedAt"] == nil || j["remoteAddress"] == nil || j["data"] == nil || j["nick"] != "ada" {
+		t.Fatalf("JSON.stringify(conn): got %v (%v), want id, endpoint, remoteAddress, openedAt, data and the handler's nick", j, err)
+	}
+	if got := c.Ask("copy"); !strings.Contains(got, "send: expected a connection or its id, got an object with no id") {
+		t.Fatalf("send to a copy of a connection: got %q, want a clear error", got)
 	}
 	if got := c.Ask("assign"); got != "ok" {
 		t.Fatalf("got %q", got)
@@ -344,6 +354,9 @@ export function onClose(conn) {
 	}
 	if got := c.Ask("x"); got != `two string s string number {"assigned":true} true` {
 		t.Fatalf("after a reload: got %q, want the assigned data kept", got)
+	}
+	if got := lazy.Ask("keys"); got != "[]" {
+		t.Fatalf("Object.keys after a reload of a connection that never used data: got %s, want []", got)
 	}
 	w := s.dial(t, "w")
 	s.waitConns(t, "w", 1)

@@ -432,7 +432,7 @@ func (m *clientModule) getClients(goja.FunctionCall) goja.Value {
 
 // getClient(id) returns the project's live client with id (or the client itself), or null.
 func (m *clientModule) getClient(call goja.FunctionCall) goja.Value {
-	if c := m.cs.get(m.w.Project(), IDOf(call.Argument(0))); c != nil {
+	if c := m.cs.get(m.w.Project(), IDOf(m.w, "getClient", call.Argument(0))); c != nil {
 		return m.objectFor(c)
 	}
 	return goja.Null()

@@ -9,6 +9,10 @@ declare module "sdk/net" {
   export type Message = string | ArrayBuffer | ArrayBufferView | object | number | boolean | null;
 
   /** One open WebSocket connection of the handler's project. */
+  /** A connection. Its metadata and methods are inherited from its prototype, so a
+   * copy ({...conn}, Object.assign) has only data and what the handler set on it:
+   * pass conn itself (or conn.id) to the sdk, and use JSON.stringify(conn) or
+   * conn.toJSON() for a plain copy. */
   export interface Connection {
     readonly id: string;
     readonly endpoint: string;
@@ -33,6 +37,8 @@ declare module "sdk/net" {
     rooms(): string[];
     /** The id, so Dirigible handlers that treat the connection as a string work. */
     toString(): string;
+    /** A plain object: id, endpoint, remoteAddress, openedAt, data and the handler's own properties. */
+    toJSON(): Record<string, any>;
   }
 
   /** An outbound WebSocket connection made by websockets.createWebsocket. It is the

@@ -141,7 +141,7 @@ func (m *module) encode(what string, v goja.Value) *hub.Message {
 }
 
 func (m *module) send(call goja.FunctionCall) goja.Value {
-	id := IDOf(call.Argument(0))
+	id := IDOf(m.w, "send", call.Argument(0))
 	msg := m.encode("send", call.Argument(1))
 	if m.conn(id) == nil {
 		return m.rt.ToValue(false)
@@ -204,19 +204,26 @@ func (m *module) exceptOption(what string, opts goja.Value) []string {
 		}
 		ids := make([]string, 0, n)
 		for i := int64(0); i < n; i++ {
-			ids = append(ids, IDOf(arr.Get(strconv.FormatInt(i, 10))))
+			ids = append(ids, IDOf(m.w, what+": except", arr.Get(strconv.FormatInt(i, 10))))
 		}
 		return ids
 	}
-	return []string{IDOf(ex)}
+	return []string{IDOf(m.w, what+": except", ex)}
 }
 
-// IDOf returns the connection id of v: a connection object's id, or v as a string.
-func IDOf(v goja.Value) string {
+// IDOf returns the id v stands for in a call named what: an object's id (a
+// connection's, a client's), or a string or number as it is. Anything else throws:
+// an object with no id (a copy such as {...conn}: the metadata is inherited), null
+// or undefined.
+func IDOf(w *runtime.Worker, what string, v goja.Value) string {
 	if obj, ok := v.(*goja.Object); ok {
-		if id := obj.Get("id"); id != nil && !goja.IsUndefined(id) {
+		if id := obj.Get("id"); id != nil && !goja.IsUndefined(id) && !goja.IsNull(id) {
 			return id.String()
 		}
+		w.Throw(fmt.Errorf("%s: expected a connection or its id, got an object with no id (a copy such as {...conn} has none: pass conn itself or conn.id)", what))
+	}
+	if v == nil || goja.IsUndefined(v) || goja.IsNull(v) {
+		w.Throw(fmt.Errorf("%s: expected a connection or its id, got %v", what, v))
 	}
 	return v.String()
 }
