@@ -443,6 +443,7 @@ func TestParseSettings(t *testing.T) {
 	}{
 		{"empty object", `{}`, Settings{}, 0, ""},
 		{"workers", `{"workers": 4}`, Settings{Workers: 4}, 0, ""},
+		{"whole float", `{"workers": 2.0}`, Settings{Workers: 2}, 0, ""},
 		{"unknown field", `{"workers": 2, "wrokers": 3}`, Settings{Workers: 2}, 1, ""},
 		{"zero workers", `{"workers": 0}`, Settings{}, 0, `blimp.json:1:13: "workers" must be a whole number from 1 to 64`},
 		{"too many", "{\n  \"workers\": 65\n}", Settings{}, 0, `blimp.json:2:14: "workers" must be a whole number from 1 to 64`},
@@ -471,6 +472,7 @@ func TestParseSettings(t *testing.T) {
 func TestScanProjectReadsSettings(t *testing.T) {
 	root := t.TempDir()
 	wstest.WriteFiles(t, root, map[string]string{
+		"blimp.json":       `{"workers": 2}`,
 		"p/blimp.json":     `{"workers": 3, "note": "x"}`,
 		"p/lib/blimp.json": `not read: only the project folder's own counts`,
 		"p/e.websocket":    `{"endpoint": "e", "handler": "p/e"}`,
@@ -483,6 +485,9 @@ func TestScanProjectReadsSettings(t *testing.T) {
 	}
 	if _, err := ScanProject(root, "bad"); err == nil || !strings.Contains(err.Error(), "bad/blimp.json:1:13:") {
 		t.Fatalf("got %v, want the bad blimp.json with its position", err)
+	}
+	if w := RootWarnings(root); len(w) != 1 || !strings.Contains(w[0], "blimp.json: not read: a blimp.json belongs in a project folder") {
+		t.Fatalf("root warnings: got %q, want one for the blimp.json in the root", w)
 	}
 }
 

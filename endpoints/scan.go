@@ -78,15 +78,24 @@ func StrayDescriptors(root string) []string {
 	return files
 }
 
-// RootWarnings returns a warning for each of the StrayDescriptors of root: problems
-// of the projects root itself, which belong to no project.
+// RootWarnings returns a warning for each of the StrayDescriptors of root, and for a
+// blimp.json there: problems of the projects root itself, which belong to no project.
 func RootWarnings(root string) []string {
 	var warnings []string
 	for _, file := range StrayDescriptors(root) {
 		warnings = append(warnings, fmt.Sprintf("%s: not served: a descriptor directly in the projects root belongs to no project; move it into a project folder, like %s (or, if %s is itself a project folder, give its parent, %s, as the projects root)",
 			file, filepath.Join(root, "my-project", filepath.Base(file)), root, parent(root)))
 	}
+	if file := filepath.Join(root, SettingsFile); fileExists(file) {
+		warnings = append(warnings, fmt.Sprintf("%s: not read: a %s belongs in a project folder and applies to that project, like %s; server-wide settings are in the config file",
+			file, SettingsFile, filepath.Join(root, "my-project", SettingsFile)))
+	}
 	return warnings
+}
+
+func fileExists(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular()
 }
 
 // NoProjectsError explains a projects root that holds no project folder: when root

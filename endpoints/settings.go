@@ -3,6 +3,7 @@ package endpoints
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"sort"
 )
 
@@ -31,8 +32,10 @@ func ParseSettings(file string, data []byte) (Settings, []string, error) {
 	}
 	var s Settings
 	if v, ok := o.raw["workers"]; ok {
-		if err := json.Unmarshal(v, &s.Workers); err != nil || s.Workers < 1 || s.Workers > MaxWorkers {
-			s.Workers = 0
+		var n float64
+		if err := json.Unmarshal(v, &n); err == nil && n == math.Trunc(n) && n >= 1 && n <= MaxWorkers {
+			s.Workers = int(n)
+		} else {
 			o.problem("workers", fmt.Errorf(`"workers" must be a whole number from 1 to %d (JavaScript workers for this project; leave it out for the server's runtime.workers), got %s`, MaxWorkers, v))
 		}
 	}

@@ -65,6 +65,7 @@ func Check(cfg config.Config, root string) CheckResult {
 			continue
 		}
 		table = next
+		p.Settings.Workers = 0 // one worker validates the code: loading it N times would run its top level N times
 		gen, err := runtime.Start(p, s.opts)
 		if err != nil {
 			res.Errors = append(res.Errors, unjoin(err)...)
