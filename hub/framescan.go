@@ -47,7 +47,7 @@ type frameScanner struct {
 	ping    bool     // the current frame is a ping
 
 	pingData []byte // the current ping's payload so far, masked (made at the first ping)
-	pong     []byte    // the unmasked payload of the last ping not yet answered, or nil
+	pong     []byte // the unmasked payload of the last ping not yet answered, or nil
 
 	emitted  uint64 // bytes passed on so far
 	lastEnd  uint64 // the offset in the passed-on stream where the last data message ended
