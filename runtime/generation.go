@@ -49,41 +49,60 @@ func Start(p *endpoints.Project, opts Options) (*Generation, error) {
 	}
 	g := &Generation{Project: p}
 	gen := generations.Add(1)
-	warned := map[string]bool{} // handler files whose warnings are recorded
-	for i := 0; i < opts.Workers; i++ {
-		w, err := newWorker(p, i, gen, opts, &g.serving)
-		if err != nil {
-			g.Stop()
-			return nil, fmt.Errorf("project %q: %w", p.Name, err)
+	// The workers load at once, each on its own goroutine and runtime (the Loader's
+	// cache is shared): a project with several reloads about as fast as with one.
+	workers := make([]*Worker, opts.Workers)
+	handlers := make([]map[string]*Handler, opts.Workers)
+	errs := make([]error, opts.Workers)
+	var loading sync.WaitGroup
+	for i := range opts.Workers {
+		loading.Go(func() { workers[i], handlers[i], errs[i] = g.load(p, i, gen, opts) })
+	}
+	loading.Wait()
+	for _, w := range workers {
+		if w != nil {
+			g.workers = append(g.workers, w)
 		}
-		g.workers = append(g.workers, w)
-		handlers := map[string]*Handler{}
-		err = w.Sync(func(*goja.Runtime) error {
-			var errs []error
-			for _, d := range p.Descriptors {
-				h, err := w.LoadHandler(d.HandlerFile)
-				if err != nil {
-					errs = append(errs, loadError(d.HandlerFile, err, opts.EventTimeout))
-					continue
-				}
-				if d.Kind == endpoints.KindHTTP && h.onRequest == nil {
-					errs = append(errs, &endpoints.Error{File: d.File, Err: fmt.Errorf("handler %s must export onRequest(request) to serve %s", d.HandlerFile, d.Path)})
-					continue
-				}
-				if i == 0 {
-					g.warn(d, h, warned)
-				}
-				handlers[d.Key()] = h
-			}
-			return errors.Join(errs...)
-		})
+	}
+	for _, err := range errs { // the first worker's problems, which the others repeat
 		if err != nil {
 			g.Stop()
 			return nil, err
 		}
-		g.handlers = append(g.handlers, handlers)
 	}
+	g.handlers = handlers
 	return g, nil
+}
+
+// load starts worker i of the generation and loads every handler of p into it. The
+// first worker's also records the handlers' warnings.
+func (g *Generation) load(p *endpoints.Project, i int, gen uint64, opts Options) (*Worker, map[string]*Handler, error) {
+	w, err := newWorker(p, i, gen, opts, &g.serving)
+	if err != nil {
+		return nil, nil, fmt.Errorf("project %q: %w", p.Name, err)
+	}
+	handlers := map[string]*Handler{}
+	warned := map[string]bool{} // handler files whose warnings are recorded
+	err = w.Sync(func(*goja.Runtime) error {
+		var errs []error
+		for _, d := range p.Descriptors {
+			h, err := w.LoadHandler(d.HandlerFile)
+			if err != nil {
+				errs = append(errs, loadError(d.HandlerFile, err, opts.EventTimeout))
+				continue
+			}
+			if d.Kind == endpoints.KindHTTP && h.onRequest == nil {
+				errs = append(errs, &endpoints.Error{File: d.File, Err: fmt.Errorf("handler %s must export onRequest(request) to serve %s", d.HandlerFile, d.Path)})
+				continue
+			}
+			if i == 0 {
+				g.warn(d, h, warned)
+			}
+			handlers[d.Key()] = h
+		}
+		return errors.Join(errs...)
+	})
+	return w, handlers, err
 }
 
 // warn records the warnings of h, once per handler file (warned), and warns when a
