@@ -93,6 +93,7 @@ func RootWarnings(root string) []string {
 	return warnings
 }
 
+// fileExists reports whether path is a regular file (after symlinks).
 func fileExists(path string) bool {
 	fi, err := os.Stat(path)
 	return err == nil && fi.Mode().IsRegular()
@@ -245,7 +246,7 @@ func ResolveModule(path string) (string, error) {
 		candidates = append(candidates, filepath.Join(path, "index"+ext))
 	}
 	for _, c := range candidates {
-		if fi, err := os.Stat(c); err == nil && fi.Mode().IsRegular() {
+		if fileExists(c) {
 			return c, nil
 		}
 	}

@@ -11,11 +11,10 @@ import (
 
 // connState is a worker's JavaScript side of one connection.
 type connState struct {
-	conn *hub.Conn
-	obj  *goja.Object
-	// pending marks the state made while the worker's generation was loading: its
-	// data is a copy, and the generation still serving keeps the connection until
-	// this one first needs it after the swap (see state).
+	obj *goja.Object // the connection object, which holds its *hub.Conn (see newConnProto)
+	// pending marks the state made before the worker's generation served: its data
+	// is a copy, and the generation still serving keeps the connection until this
+	// one first needs it after the swap (see state).
 	pending bool
 }
 
@@ -209,9 +208,6 @@ func CloseArgs(w *Worker, what string, codeV, reasonV goja.Value) (int, string) 
 // if need be), else a fresh object with the same metadata and methods and an empty
 // data (a connection pinned to another worker of the project).
 func (w *Worker) ConnObject(c *hub.Conn) *goja.Object {
-	if st, ok := w.conns[c.ID]; ok && !st.pending {
-		return st.obj
-	}
 	if c.Project == w.project && w.endpoints[c.Endpoint] && int(c.Slot%uint64(w.of)) == w.slot {
 		return w.state(c).obj
 	}
@@ -247,7 +243,7 @@ func (w *Worker) state(c *hub.Conn) *connState {
 		return st
 	}
 	if !ok {
-		st = &connState{conn: c, obj: w.newConnObject(c)}
+		st = &connState{obj: w.newConnObject(c)}
 	}
 	if !w.serving.Load() {
 		if !ok {

@@ -25,8 +25,7 @@ type CheckResult struct {
 // Check validates every project under root the way the server loads them:
 // descriptors parsed, handlers resolved, compiled and loaded (their top-level code
 // runs, with no connections and an empty throwaway store), endpoint names unique
-// across projects. Each error
-// names its file, and line:column where it has one. A root with no project folder
+// across projects. Each error names its file, and line:column where it has one. A root with no project folder
 // is an error; descriptor files lying in the root itself are warnings.
 func Check(cfg config.Config, root string) CheckResult {
 	var res CheckResult

@@ -117,7 +117,7 @@ func checkRoot(root string) error {
 	return nil
 }
 
-// newServer returns a server using st (nil: handlers' store calls throw).
+// newServer returns a server whose handlers use the store st.
 func newServer(cfg config.Config, log *slog.Logger, st *store.Store) *Server {
 	h := hub.New(hub.Options{
 		ReadLimit:    cfg.Server.ReadLimit,

@@ -43,11 +43,8 @@ type module struct {
 	st *store.Store
 }
 
-// collection reads the collection argument and checks the store is there.
+// collection reads the collection argument.
 func (m *module) collection(what string, v goja.Value) string {
-	if m.st == nil {
-		m.w.Throw(fmt.Errorf("store.%s: the store is not open here", what))
-	}
 	if goja.IsUndefined(v) || goja.IsNull(v) {
 		m.w.Throw(fmt.Errorf("store.%s: the collection name is required", what))
 	}
